@@ -1,0 +1,29 @@
+import { addon } from './native.js';
+
+/** What this build of dyco-rl can do on this machine. */
+export interface Capabilities {
+  /** Package version the addon was built from. */
+  version: string;
+  /** Worker threads the CPU kernels split large inputs over (set `DYCO_RL_NUM_THREADS` to change). */
+  threads: number;
+  /** Whether CUDA kernels are compiled in and a device is usable. */
+  cuda: boolean;
+  /** Number of usable CUDA devices (0 without CUDA). */
+  cudaDevices: number;
+  /** Whether the LibTorch model runner is available. */
+  torch: boolean;
+  /** Instruction set the CPU kernels dispatched to at load time (e.g. `avx512`, `avx2`, `baseline`). */
+  simd: string;
+}
+
+/**
+ * Reports the build and the machine: version, CPU threads, CUDA and LibTorch availability.
+ * @example
+ * ```ts
+ * import { capabilities } from 'dyco-rl';
+ * console.log(capabilities()); // { version: '0.1.0', threads: 2, cuda: false, cudaDevices: 0, torch: false, simd: 'avx512' }
+ * ```
+ */
+export function capabilities(): Capabilities {
+  return addon.capabilities();
+}
