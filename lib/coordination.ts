@@ -35,7 +35,8 @@ export interface CoordinationScores {
 /**
  * Assigns each generated token a functional role from its attention shifts and scores how well
  * each sequence's attention follows those roles.
- * @throws RangeError for non-finite inputs on unmasked tokens, mask values other than 0/1,
+ * @throws RangeError for non-finite inputs on unmasked tokens after step 0 (the only ones read),
+ *   mask values other than 0/1,
  *   non-finite thresholds, or sizes that do not match `batch*steps`.
  */
 export function coordinationScores(inputs: CoordinationInputs, options: CoordinationOptions = {}): CoordinationScores {

@@ -19,10 +19,13 @@ double Sigmoid(double x) { return 1.0 / (1.0 + std::exp(-x)); }
 Status CoordinationScores(const CoordinationInputs& in, double tauVis, double tauTxt, CoordinationOutputs out) {
   std::size_t n = in.batch * in.steps;
   if (Status s = CheckMask("mask", in.mask, n); !s.ok) return s;
+  // Only the values a role is decided from are checked: unmasked tokens after step 0.
   const char* names[] = {"frVis", "frTxt", "ratioVis", "ratioTxt"};
   const float* arrays[] = {in.frVis, in.frTxt, in.ratioVis, in.ratioTxt};
-  for (int a = 0; a < 4; ++a) {
-    if (Status s = CheckFinite(names[a], arrays[a], n, in.mask); !s.ok) return s;
+  for (std::size_t i = 0; i < n; ++i) {
+    if (i % in.steps == 0 || (in.mask && !in.mask[i])) continue;
+    for (int a = 0; a < 4; ++a)
+      if (!std::isfinite(arrays[a][i])) return Status::Invalid(names[a], i, arrays[a][i], kExpectFinite);
   }
   ParallelFor(in.batch, static_cast<double>(in.steps), [&](std::size_t begin, std::size_t end) {
     for (std::size_t b = begin; b < end; ++b) {
