@@ -82,10 +82,9 @@ Status PolicyLoss(const PolicyLossInputs& in, const PolicyLossConfig& config, fl
   if (Status s = CheckFinite("logp", in.logp, n, in.mask); !s.ok) return s;
   if (Status s = CheckFinite("oldLogp", in.oldLogp, n, in.mask); !s.ok) return s;
   if (Status s = CheckFinite("refLogp", in.refLogp, n, in.mask); !s.ok) return s;
-  if (Status s = CheckFinite("advantages", in.advantages, in.perTokenAdvantages ? n : batch,
-                             in.perTokenAdvantages ? in.mask : nullptr);
-      !s.ok)
-    return s;
+  if (in.perTokenAdvantages) {
+    if (Status s = CheckFinite("advantages", in.advantages, n, in.mask); !s.ok) return s;
+  }
 
   // Token counts decide the reduction weights before any loss is computed.
   std::vector<std::size_t> lengths(batch, 0);
@@ -93,6 +92,9 @@ Status PolicyLoss(const PolicyLossInputs& in, const PolicyLossConfig& config, fl
   for (std::size_t b = 0; b < batch; ++b) {
     for (std::size_t t = 0; t < steps; ++t) lengths[b] += in.mask[b * steps + t];
     totalTokens += lengths[b];
+    // A per-sequence advantage is read only when its sequence has an unmasked token.
+    if (!in.perTokenAdvantages && lengths[b] > 0 && !std::isfinite(in.advantages[b]))
+      return Status::Invalid("advantages", b, in.advantages[b], kExpectFinite);
   }
   const bool softGate = config.algorithm == PolicyAlgorithm::kSapo;
   const bool sequenceLevel = config.importanceLevel == ImportanceLevel::kSequence;
