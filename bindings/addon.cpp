@@ -5,7 +5,7 @@
 #include "kernels.hpp"
 #include "memory_copy.hpp"
 #include "parallel.hpp"
-#include "simd.hpp"
+#include "simd_loops.hpp"
 
 namespace dyco::bind {
 namespace {
@@ -20,7 +20,7 @@ Napi::Value Capabilities(const Napi::CallbackInfo& info) {
   caps.Set("cuda", false);
   caps.Set("cudaDevices", 0);
   caps.Set("torch", false);
-  caps.Set("simd", SimdLevel());
+  caps.Set("simd", Loops().isa);
   return caps;
 }
 
