@@ -13,10 +13,12 @@ struct Moments {
 inline Moments MeanAndStd(const float* values, std::size_t n) {
   if (n == 0) return {0.0, 0.0};
   double mean = 0.0;
+#pragma omp simd reduction(+ : mean)
   for (std::size_t i = 0; i < n; ++i) mean += values[i];
   mean /= static_cast<double>(n);
   if (n < 2) return {mean, 0.0};
   double squares = 0.0;
+#pragma omp simd reduction(+ : squares)
   for (std::size_t i = 0; i < n; ++i) squares += (values[i] - mean) * (values[i] - mean);
   return {mean, std::sqrt(squares / static_cast<double>(n - 1))};
 }
