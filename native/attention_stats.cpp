@@ -110,6 +110,11 @@ Status AttentionStats(const float* attn, std::size_t batch, std::size_t steps, s
                       const ModalityRuns& runs, const std::int32_t* lengths, AttentionStatsOutputs out) {
   FirstFailure failure;
   ParallelFor(batch * steps, kEntryCost * static_cast<double>(keys), [&](std::size_t begin, std::size_t end) {
+    // The previous row's region masses below its own length, kept from the iteration before: when
+    // the context grows or stays (the usual case), they are exactly the masses below the common
+    // prefix, and the previous row need not be summed again.
+    std::size_t cachedRow = FirstFailure::kNone, cachedLength = 0;
+    RegionMass cachedVis, cachedTxt;
     for (std::size_t i = begin; i < end; ++i) {
       const float* cur = attn + i * keys;
       std::size_t length = LengthAt(lengths, i, keys);
@@ -129,8 +134,9 @@ Status AttentionStats(const float* attn, std::size_t batch, std::size_t steps, s
 
       if (!first && valid) {
         const float* prev = cur - keys;  // still in cache from the previous iteration
-        RegionMass visPrev = MassBelow(prev, runs.vision, prefix);
-        RegionMass txtPrev = MassBelow(prev, runs.text, prefix);
+        const bool cached = cachedRow == i - 1 && cachedLength == prefix;
+        RegionMass visPrev = cached ? cachedVis : MassBelow(prev, runs.vision, prefix);
+        RegionMass txtPrev = cached ? cachedTxt : MassBelow(prev, runs.text, prefix);
         valid = visPrev.valid && txtPrev.valid;
         if (valid) {
           out.frVis[i] = RegionFisherRao(prev, visPrev, cur, vis.prefix, runs.vision, prefix);
@@ -138,6 +144,10 @@ Status AttentionStats(const float* attn, std::size_t batch, std::size_t steps, s
         }
       }
       if (!valid) failure.Record(i);
+      cachedRow = i;
+      cachedLength = length;
+      cachedVis = vis.whole;
+      cachedTxt = txt.whole;
     }
   });
   if (!failure.any()) return Status::Ok();

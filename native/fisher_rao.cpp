@@ -1,5 +1,7 @@
 #include "fisher_rao.hpp"
 
+#include <algorithm>
+
 #include "checks.hpp"
 #include "failure.hpp"
 #include "parallel.hpp"
@@ -49,18 +51,35 @@ Status FisherRaoAdjacent(const float* x, std::size_t batch, std::size_t steps, s
                          const std::int32_t* lengths, float* out) {
   FirstFailure failure;
   // Flat rows split into contiguous chunks: the previous row of each pair is still in cache from
-  // the iteration before, so every row is read from memory once.
+  // the iteration before, so every row is read from memory once. Its mass is reused too: each row's
+  // mass is also taken up to the prefix the next pair will need, split at the current prefix.
   ParallelFor(batch * steps, kEntryCost * static_cast<double>(width), [&](std::size_t begin, std::size_t end) {
+    std::size_t cachedRow = FirstFailure::kNone, cachedPrefix = 0;
+    Mass cachedMass{0.0, true};
     for (std::size_t i = begin; i < end; ++i) {
-      if (i % steps == 0) {
+      std::size_t t = i % steps;
+      if (t == 0) {
         out[i] = 0.0f;
         continue;
       }
       std::size_t lenPrev = LengthAt(lengths, i - 1, width), lenCur = LengthAt(lengths, i, width);
-      std::size_t m = lenPrev < lenCur ? lenPrev : lenCur;
+      std::size_t m = std::min(lenPrev, lenCur);
       const float* prev = x + (i - 1) * width;
       const float* cur = x + i * width;
-      Mass mp = SumChecked(prev, m), mc = SumChecked(cur, m);
+      Mass mp = cachedRow == i - 1 && cachedPrefix == m ? cachedMass : SumChecked(prev, m);
+      Mass mc = SumChecked(cur, m);
+      // The next pair of this sequence compares this row over min(lenCur, lenNext) ≥ m or < m.
+      std::size_t next = t + 1 < steps ? std::min(lenCur, LengthAt(lengths, i + 1, width)) : m;
+      cachedRow = i;
+      cachedPrefix = next;
+      if (next == m) {
+        cachedMass = mc;
+      } else if (next > m) {
+        Mass tail = SumChecked(cur + m, next - m);
+        cachedMass = {mc.sum + tail.sum, mc.valid && tail.valid};
+      } else {
+        cachedRow = FirstFailure::kNone;  // shrinking context: the next pair sums its own prefix
+      }
       if (!mp.valid || !mc.valid) {
         failure.Record(i);
         out[i] = 0.0f;
@@ -72,7 +91,7 @@ Status FisherRaoAdjacent(const float* x, std::size_t batch, std::size_t steps, s
   if (!failure.any()) return Status::Ok();
   std::size_t i = failure.item();
   std::size_t lenPrev = LengthAt(lengths, i - 1, width), lenCur = LengthAt(lengths, i, width);
-  return LocateInvalid("x", x, (i - 1) * width, i * width, lenPrev < lenCur ? lenPrev : lenCur);
+  return LocateInvalid("x", x, (i - 1) * width, i * width, std::min(lenPrev, lenCur));
 }
 
 }  // namespace dyco
