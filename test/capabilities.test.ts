@@ -53,4 +53,23 @@ describe('capabilities', () => {
       expect((JSON.parse(child.stdout) as { threads: number }).threads).toBe(n);
     }
   });
+
+  it("simd names a compiled level; DYCO_RL_SIMD lowers it but never raises it (child processes)", () => {
+    const levels = ['baseline', 'avx2', 'avx512'];
+    const detected = capabilities().simd;
+    expect(levels).toContain(detected);
+    const root = fileURLToPath(new URL('..', import.meta.url));
+    const script = "const a = require('node-gyp-build')(process.cwd()); process.stdout.write(a.capabilities().simd);";
+    for (const wanted of levels) {
+      const child = spawnSync(process.execPath, ['-e', script], {
+        cwd: root,
+        env: { ...process.env, DYCO_RL_SIMD: wanted },
+        encoding: 'utf8',
+        timeout: 20_000,
+      });
+      expect(child.status, child.stderr).toBe(0);
+      const expected = levels.indexOf(wanted) <= levels.indexOf(detected) ? wanted : detected;
+      expect(child.stdout).toBe(expected);
+    }
+  });
 });
