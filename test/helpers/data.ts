@@ -2,6 +2,7 @@
  * Seeded generators of test inputs shared by several test files.
  */
 import { Rng } from './prng.js';
+import type { PolicyLossInputs } from '../../lib/index.js';
 import { resolveConfig, type PolicyLossConfigRef } from '../oracle/index.js';
 
 /**
@@ -38,15 +39,7 @@ export interface PolicyCaseOptions {
   nanInMasked?: boolean;
 }
 
-export interface PolicyCase {
-  logp: Float32Array;
-  oldLogp?: Float32Array;
-  refLogp?: Float32Array;
-  advantages: Float32Array;
-  mask: Uint8Array;
-  batch: number;
-  steps: number;
-}
+export type PolicyCase = PolicyLossInputs;
 
 /** A random but well-formed policy-loss input (every unmasked advantage has |A| ≥ 0.05). */
 export function makePolicyCase(seed: number, o: PolicyCaseOptions): PolicyCase {

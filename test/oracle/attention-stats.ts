@@ -1,15 +1,10 @@
 /**
  * Float64 reference for the per-token attention statistics (method §2 and the ratios of §4).
  */
+import type { AttentionStatsShape } from '../../lib/index.js';
 import { frOverIndices } from './fisher-rao.js';
 
-export interface AttentionStatsShape {
-  batch: number;
-  steps: number;
-  keys: number;
-  modality: Uint8Array;
-  lengths?: Int32Array;
-}
+export type { AttentionStatsShape };
 
 export interface AttentionStatsRef {
   ratioVis: Float64Array;

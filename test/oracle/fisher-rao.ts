@@ -7,17 +7,9 @@
  * A row (region) with zero mass is uniform.
  */
 
-export interface FisherRaoShape {
-  rows: number;
-  cols: number;
-}
-
-export interface FisherRaoAdjacentShape {
-  batch: number;
-  steps: number;
-  width: number;
-  lengths?: Int32Array;
-}
+// The public shape types (type-only: erased at run time, so the oracle never loads the addon).
+import type { FisherRaoAdjacentShape, FisherRaoShape } from '../../lib/index.js';
+export type { FisherRaoAdjacentShape, FisherRaoShape };
 
 /**
  * FR between two (unnormalised, non-negative) distributions given as the entries

@@ -6,7 +6,10 @@
  * for sequence-level ones).
  */
 
-export type PolicyAlgorithmRef = 'grpo' | 'bnpo' | 'dr_grpo' | 'dapo' | 'gspo' | 'sapo';
+import type { PolicyAlgorithm, PolicyLossConfig } from '../../lib/index.js';
+
+export type PolicyAlgorithmRef = PolicyAlgorithm;
+export type PolicyLossConfigRef = PolicyLossConfig;
 
 export interface PolicyLossInputsRef {
   logp: ArrayLike<number>;
@@ -16,18 +19,6 @@ export interface PolicyLossInputsRef {
   mask: ArrayLike<number>;
   batch: number;
   steps: number;
-}
-
-export interface PolicyLossConfigRef {
-  algorithm: PolicyAlgorithmRef;
-  epsLow?: number;
-  epsHigh?: number;
-  delta?: number;
-  beta?: number;
-  importanceLevel?: 'token' | 'sequence';
-  tauPos?: number;
-  tauNeg?: number;
-  maxCompletionLength?: number;
 }
 
 export interface PolicyLossRefResult {
