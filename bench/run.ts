@@ -44,7 +44,9 @@ function gitCommit(): string {
   try {
     const opts = { cwd: repoRoot, stdio: ['ignore', 'pipe', 'ignore'] as ('ignore' | 'pipe')[], encoding: 'utf8' as const };
     const sha = execFileSync('git', ['rev-parse', '--short', 'HEAD'], opts).trim();
-    const dirty = execFileSync('git', ['status', '--porcelain', '--untracked-files=no'], opts).trim() !== '';
+    // Earlier result files are outputs, not code: a rerun over them still measures HEAD.
+    const status = ['status', '--porcelain', '--untracked-files=no', '--', '.', ':(exclude)bench/results'];
+    const dirty = execFileSync('git', status, opts).trim() !== '';
     return dirty ? `${sha}+dirty` : sha;
   } catch {
     return 'unknown';
