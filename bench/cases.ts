@@ -10,6 +10,7 @@
  * twice; one that reads data it need not (padding, "other" keys) is not credited for it. The
  * per-kernel formula sits next to each case.
  */
+import { mulberry32 } from '../test/helpers/prng.js';
 import {
   attentionStats,
   coordinationScores,
@@ -79,17 +80,11 @@ export interface BenchCase {
 // Seeded inputs
 // ---------------------------------------------------------------------------------------------
 
-/** mulberry32: tiny, fast, good enough for benchmark inputs; seeded from the case name. */
+/** The tests' mulberry32, seeded from a hash of the case name so every case has its own inputs. */
 export function rng(seedText: string): () => number {
   let s = 0x9e3779b9;
   for (let i = 0; i < seedText.length; i++) s = Math.imul(s ^ seedText.charCodeAt(i), 0x85ebca6b) >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  return mulberry32(s);
 }
 
 /** Non-negative, skewed weights (u³ puts most mass on few entries, as attention does). */
