@@ -36,8 +36,10 @@ static __attribute__((always_inline)) inline double VecExp(double x) {
   // 2^k from the integer sitting in the low bits of `shifted`.
   // (__builtin_bit_cast rather than memcpy: memcpy makes the locals addressable, which stops
   // `omp simd` from vectorising the caller's loop.)
-  constexpr std::int64_t kShifterBits = __builtin_bit_cast(std::int64_t, kShifter);
-  std::int64_t scaleBits = (__builtin_bit_cast(std::int64_t, shifted) - kShifterBits + 1023) << 52;
+  // Unsigned arithmetic: a NaN input (masked lanes may hold one) gives garbage bits here, and a
+  // signed shift of those would be undefined behaviour; the result is NaN either way.
+  constexpr std::uint64_t kShifterBits = __builtin_bit_cast(std::uint64_t, kShifter);
+  std::uint64_t scaleBits = (__builtin_bit_cast(std::uint64_t, shifted) - kShifterBits + 1023) << 52;
   return p * __builtin_bit_cast(double, scaleBits);
 }
 
