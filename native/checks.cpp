@@ -3,6 +3,8 @@
 #include <cmath>
 #include <string>
 
+#include "vector_math.hpp"
+
 namespace dyco {
 
 Status CheckLengths(const char* name, const std::int32_t* lengths, std::size_t n, std::size_t max) {
@@ -31,13 +33,13 @@ Status CheckMask(const char* name, const std::uint8_t* mask, std::size_t n) {
 
 Status CheckFinite(const char* name, const float* values, std::size_t n, const std::uint8_t* mask) {
   if (!values) return Status::Ok();
-  float bad = 0.0f;  // finite x has x − x == 0; NaN and ±∞ give NaN
+  float bad = 0.0f;
   if (mask) {
 #pragma omp simd reduction(+ : bad)
-    for (std::size_t i = 0; i < n; ++i) bad += (mask[i] != 0) & !(values[i] - values[i] == 0.0f) ? 1.0f : 0.0f;
+    for (std::size_t i = 0; i < n; ++i) bad += (mask[i] != 0) & !IsFinite(values[i]) ? 1.0f : 0.0f;
   } else {
 #pragma omp simd reduction(+ : bad)
-    for (std::size_t i = 0; i < n; ++i) bad += !(values[i] - values[i] == 0.0f) ? 1.0f : 0.0f;
+    for (std::size_t i = 0; i < n; ++i) bad += !IsFinite(values[i]) ? 1.0f : 0.0f;
   }
   if (bad == 0.0f) return Status::Ok();
   for (std::size_t i = 0; i < n; ++i) {

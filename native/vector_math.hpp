@@ -53,5 +53,7 @@ static __attribute__((always_inline)) inline double VecTanh(double x) {
 // True for finite x (NaN and ±∞ give NaN when subtracted from themselves); vectorises, unlike
 // std::isfinite under GCC.
 static __attribute__((always_inline)) inline bool IsFinite(double x) { return x - x == 0.0; }
+// The float32 form, for checks over float arrays: full vector width, no conversion.
+static __attribute__((always_inline)) inline bool IsFinite(float x) { return x - x == 0.0f; }
 
 }  // namespace dyco
