@@ -104,6 +104,31 @@ ArrayView<std::uint8_t> Arguments::Uint8(const Napi::Object& object, const char*
   return Typed<std::uint8_t, napi_uint8_array>(object.Get(key), Qualified(owner, key), "Uint8Array", optional);
 }
 
+ArrayView<float> Arguments::Float32(const Napi::Value& value, const std::string& name, bool optional) const {
+  return Typed<float, napi_float32_array>(value, name, "Float32Array", optional);
+}
+
+ArrayView<std::int32_t> Arguments::Int32(const Napi::Value& value, const std::string& name, bool optional) const {
+  return Typed<std::int32_t, napi_int32_array>(value, name, "Int32Array", optional);
+}
+
+ArrayView<std::uint8_t> Arguments::Uint8(const Napi::Value& value, const std::string& name, bool optional) const {
+  return Typed<std::uint8_t, napi_uint8_array>(value, name, "Uint8Array", optional);
+}
+
+long long Arguments::Integer(const Napi::Object& object, const char* key, const char* owner, long long min,
+                             long long max, long long fallback) const {
+  Napi::Value value = object.Get(key);
+  std::string name = Qualified(owner, key);
+  if (value.IsUndefined()) return fallback;
+  if (!value.IsNumber()) ThrowType(name + " must be a number (got " + Describe(value) + ")");
+  double number = value.As<Napi::Number>().DoubleValue();
+  if (!(number >= static_cast<double>(min) && number <= static_cast<double>(max)) || std::floor(number) != number)
+    ThrowRange(name + " must be an integer in [" + std::to_string(min) + ", " + std::to_string(max) + "] (got " +
+               FormatNumber(number) + ")");
+  return static_cast<long long>(number);
+}
+
 std::size_t Arguments::Size(const Napi::Object& object, const char* key, const char* owner, std::size_t min,
                             long long fallback) const {
   Napi::Value value = object.Get(key);

@@ -37,6 +37,15 @@ class Arguments {
   ArrayView<std::int32_t> Int32(const Napi::Object& object, const char* key, const char* owner, bool optional) const;
   ArrayView<std::uint8_t> Uint8(const Napi::Object& object, const char* key, const char* owner, bool optional) const;
 
+  // A value (an array element, say) as a TypedArray, named `name` in errors.
+  ArrayView<float> Float32(const Napi::Value& value, const std::string& name, bool optional) const;
+  ArrayView<std::int32_t> Int32(const Napi::Value& value, const std::string& name, bool optional) const;
+  ArrayView<std::uint8_t> Uint8(const Napi::Value& value, const std::string& name, bool optional) const;
+
+  // object[key] as an integer in [min, max] (negative values allowed); `fallback` when undefined.
+  long long Integer(const Napi::Object& object, const char* key, const char* owner, long long min, long long max,
+                    long long fallback) const;
+
   // object[key] as an integer in [min, 2^53]; `fallback` when undefined (required when fallback < 0).
   std::size_t Size(const Napi::Object& object, const char* key, const char* owner, std::size_t min = 0,
                    long long fallback = -1) const;

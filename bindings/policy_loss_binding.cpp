@@ -3,6 +3,7 @@
 #include "kernel_call.hpp"
 #include "kernels.hpp"
 #include "policy_loss.hpp"
+#include "policy_loss_config.hpp"
 
 namespace dyco::bind {
 namespace {
@@ -32,44 +33,6 @@ struct PolicyLossCall : KernelCall {
   }
 };
 
-PolicyAlgorithm ParseAlgorithm(const std::string& name) {
-  if (name == "bnpo") return PolicyAlgorithm::kBnpo;
-  if (name == "dr_grpo") return PolicyAlgorithm::kDrGrpo;
-  if (name == "dapo") return PolicyAlgorithm::kDapo;
-  if (name == "gspo") return PolicyAlgorithm::kGspo;
-  if (name == "sapo") return PolicyAlgorithm::kSapo;
-  return PolicyAlgorithm::kGrpo;
-}
-
-// Starts from the algorithm's defaults (native/policy_loss.cpp) and applies the fields given.
-PolicyLossConfig ReadConfig(const Arguments& args, const Napi::Object& c) {
-  std::string algorithm =
-      args.Choice(c, "algorithm", "config", {"grpo", "bnpo", "dr_grpo", "dapo", "gspo", "sapo"}, nullptr);
-  PolicyLossConfig config = DefaultPolicyLossConfig(ParseAlgorithm(algorithm));
-  config.epsLow = args.Number(c, "epsLow", "config", config.epsLow);
-  config.epsHigh = args.Number(c, "epsHigh", "config", config.epsHigh);
-  if (config.epsLow < 0 || config.epsLow >= 1) args.ThrowRange("config.epsLow must be in [0, 1) (got " + std::to_string(config.epsLow) + ")");
-  if (config.epsHigh < 0) args.ThrowRange("config.epsHigh must be ≥ 0 (got " + std::to_string(config.epsHigh) + ")");
-  config.beta = args.Number(c, "beta", "config", config.beta);
-  if (config.beta < 0) args.ThrowRange("config.beta must be ≥ 0 (got " + std::to_string(config.beta) + ")");
-  if (!c.Get("delta").IsUndefined()) {
-    config.hasDelta = true;
-    config.delta = args.Number(c, "delta", "config", 0.0);
-    if (config.delta <= 1) args.ThrowRange("config.delta must be > 1 (got " + std::to_string(config.delta) + ")");
-  }
-  std::string level = args.Choice(c, "importanceLevel", "config", {"token", "sequence"},
-                                  config.importanceLevel == ImportanceLevel::kSequence ? "sequence" : "token");
-  config.importanceLevel = level == "sequence" ? ImportanceLevel::kSequence : ImportanceLevel::kToken;
-  if (config.algorithm == PolicyAlgorithm::kGspo && config.importanceLevel != ImportanceLevel::kSequence)
-    args.ThrowRange("config.importanceLevel must be 'sequence' for gspo (use grpo for token-level ratios)");
-  config.tauPos = args.Number(c, "tauPos", "config", config.tauPos);
-  config.tauNeg = args.Number(c, "tauNeg", "config", config.tauNeg);
-  if (config.tauPos <= 0) args.ThrowRange("config.tauPos must be > 0 (got " + std::to_string(config.tauPos) + ")");
-  if (config.tauNeg <= 0) args.ThrowRange("config.tauNeg must be > 0 (got " + std::to_string(config.tauNeg) + ")");
-  config.maxCompletionLength = args.Size(c, "maxCompletionLength", "config", 1, 0);
-  return config;
-}
-
 std::unique_ptr<KernelCall> PreparePolicyLoss(const Napi::CallbackInfo& info) {
   Arguments args(info, "policyLoss");
   auto call = std::make_unique<PolicyLossCall>();
@@ -93,7 +56,7 @@ std::unique_ptr<KernelCall> PreparePolicyLoss(const Napi::CallbackInfo& info) {
                     ", per sequence) or inputs.batch × inputs.steps (" + std::to_string(n) + ", per token)");
   call->mask = args.Uint8(inputs, "mask", "inputs", false);
   args.ExpectLength(call->mask.length, n, "inputs.mask", tokens);
-  call->config = ReadConfig(args, config);
+  call->config = ReadPolicyLossConfig(args, config, "config");
   call->grad.Allocate(info.Env(), n);
   for (const auto* view : {&call->logp, &call->oldLogp, &call->refLogp, &call->advantages}) call->Keep(view->handle);
   call->Keep(call->mask.handle);

@@ -164,4 +164,31 @@ Status AttentionStats(const float* attn, std::size_t batch, std::size_t steps, s
   return Status::Invalid("attn", offset + k, attn[offset + k], kExpectProbability);
 }
 
+Status AttentionStatsStep(const float* prev, std::size_t lengthPrev, const float* cur, std::size_t length,
+                          const ModalityRuns& runs, AttentionStatsStepOutput* out) {
+  // The same arithmetic as one row of AttentionStats (no cache: the previous row is summed again
+  // below the common prefix), so a streamed rollout and a stored map give identical numbers.
+  std::size_t prefix = prev ? std::min(lengthPrev, length) : 0;
+  SplitMass vis = MassSplit(cur, runs.vision, prefix, length);
+  SplitMass txt = MassSplit(cur, runs.text, prefix, length);
+  *out = AttentionStatsStepOutput{};
+  if (!(vis.whole.valid && txt.whole.valid)) {
+    std::size_t k = FirstInvalidKey(cur, runs, length);
+    return Status::Invalid("attention", k, cur[k], kExpectProbability);
+  }
+  double denominator = std::max(vis.whole.sum + txt.whole.sum, kRatioFloor);
+  out->ratioVis = static_cast<float>(vis.whole.sum / denominator);
+  out->ratioTxt = static_cast<float>(txt.whole.sum / denominator);
+  if (!prev) return Status::Ok();
+  RegionMass visPrev = MassBelow(prev, runs.vision, prefix);
+  RegionMass txtPrev = MassBelow(prev, runs.text, prefix);
+  if (!(visPrev.valid && txtPrev.valid)) {
+    std::size_t k = FirstInvalidKey(prev, runs, prefix);
+    return Status::Invalid("previousAttention", k, prev[k], kExpectProbability);
+  }
+  out->frVis = RegionFisherRao(prev, visPrev, cur, vis.prefix, runs.vision, prefix);
+  out->frTxt = RegionFisherRao(prev, txtPrev, cur, txt.prefix, runs.text, prefix);
+  return Status::Ok();
+}
+
 }  // namespace dyco

@@ -36,4 +36,17 @@ struct AttentionStatsOutputs {
 Status AttentionStats(const float* attn, std::size_t batch, std::size_t steps, std::size_t keys,
                       const ModalityRuns& runs, const std::int32_t* lengths, AttentionStatsOutputs out);
 
+// One step of AttentionStats for one sequence, for callers that stream rows as they are produced
+// (the runner's generate keeps only the previous row per sequence). `prev` is null at step 0.
+// Gives exactly the values AttentionStats gives for the same row of a stored map.
+struct AttentionStatsStepOutput {
+  float ratioVis = 0.0f;
+  float ratioTxt = 0.0f;
+  float frVis = 0.0f;
+  float frTxt = 0.0f;
+};
+Status AttentionStatsStep(const float* prev, std::size_t lengthPrev, const float* cur, std::size_t length,
+                          const ModalityRuns& runs, AttentionStatsStepOutput* out);
+
 }  // namespace dyco
+

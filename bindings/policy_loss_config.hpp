@@ -1,0 +1,14 @@
+// The loss configuration object of policyLoss and Policy.trainStep: starts from the algorithm's
+// defaults (native/policy_loss.cpp) and applies the fields given, each checked and named as
+// `<owner>.<field>` in errors.
+#pragma once
+#include <napi.h>
+
+#include "arguments.hpp"
+#include "policy_loss.hpp"
+
+namespace dyco::bind {
+
+PolicyLossConfig ReadPolicyLossConfig(const Arguments& args, const Napi::Object& config, const char* owner);
+
+}  // namespace dyco::bind
