@@ -15,11 +15,10 @@ Napi::Value Capabilities(const Napi::CallbackInfo& info) {
   Napi::Object caps = Napi::Object::New(env);
   caps.Set("version", DYCO_VERSION);
   caps.Set("threads", static_cast<double>(ThreadCount()));
-  // The CUDA kernels and the LibTorch runner are separate parts of the build (DYCO_CUDA,
-  // DYCO_TORCH); this addon has neither compiled in yet.
+  // The CUDA kernels are not compiled in yet (DYCO_CUDA). LibTorch is the runner's business
+  // (dyco_runner.node); lib/capabilities.ts adds its status.
   caps.Set("cuda", false);
   caps.Set("cudaDevices", 0);
-  caps.Set("torch", false);
   caps.Set("simd", Loops().isa);
   return caps;
 }

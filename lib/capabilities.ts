@@ -1,4 +1,7 @@
 import { addon } from './native.js';
+import { torchCapability, type TorchCapability } from './runner.js';
+
+export type { TorchCapability };
 
 /** What this build of dyco-rl can do on this machine. */
 export interface Capabilities {
@@ -10,8 +13,11 @@ export interface Capabilities {
   cuda: boolean;
   /** Number of usable CUDA devices (0 without CUDA). */
   cudaDevices: number;
-  /** Whether the LibTorch model runner is available. */
-  torch: boolean;
+  /**
+   * The LibTorch model runner ({@link Policy}): `{ available: true, version, cuda, cudaDevices }`,
+   * or `{ available: false, reason }` with what is missing and the command that enables it.
+   */
+  torch: TorchCapability;
   /** Instruction set the CPU kernels dispatched to at load time (e.g. `avx512`, `avx2`, `baseline`). */
   simd: string;
 }
@@ -21,9 +27,11 @@ export interface Capabilities {
  * @example
  * ```ts
  * import { capabilities } from 'dyco-rl';
- * console.log(capabilities()); // { version: '0.1.0', threads: 2, cuda: false, cudaDevices: 0, torch: false, simd: 'avx512' }
+ * console.log(capabilities());
+ * // { version: '0.1.0', threads: 2, cuda: false, cudaDevices: 0, simd: 'avx512',
+ * //   torch: { available: true, version: '1.13.0', cuda: false, cudaDevices: 0 } }
  * ```
  */
 export function capabilities(): Capabilities {
-  return addon.capabilities();
+  return { ...addon.capabilities(), torch: torchCapability() };
 }

@@ -1,9 +1,10 @@
 /**
- * dyco-rl: DyCo-RL kernels for Node.js. Fisher–Rao attention statistics, role alignment,
- * advantage reweighting and fused policy losses, in C++ behind N-API.
+ * dyco-rl: DyCo-RL for Node.js. Fisher–Rao attention statistics, role alignment, advantage
+ * reweighting and fused policy losses in C++ behind N-API, and a LibTorch vision-language policy
+ * (`Policy`) that samples with streamed DyCo statistics and trains on those losses.
  * @packageDocumentation
  */
-export { capabilities, type Capabilities } from './capabilities.js';
+export { capabilities, type Capabilities, type TorchCapability } from './capabilities.js';
 export {
   fisherRao,
   fisherRaoAsync,
@@ -39,3 +40,28 @@ export {
   type PolicyLossInputs,
   type PolicyLossResult,
 } from './policy-loss.js';
+export {
+  Policy,
+  type TinyVLConfig,
+  type PolicyOptions,
+  type PolicyInfo,
+  type ImageData,
+  type PromptBatch,
+  type GenerateRequest,
+  type CompletionBatch,
+  type Rollout,
+  type AttentionMaps,
+  type TrainStepOptions,
+  type TrainStepResult,
+  type SftStepResult,
+  type GradientsResult,
+} from './policy.js';
+export {
+  encodeSafetensors,
+  decodeSafetensors,
+  readSafetensorsFile,
+  writeSafetensorsFile,
+  SafetensorsFormatError,
+  type SafetensorsDtype,
+  type TensorRecord,
+} from './safetensors.js';

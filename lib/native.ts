@@ -9,7 +9,7 @@ import { dirname, join } from 'node:path';
 
 /** The shape of the native module; the bindings validate every argument themselves. */
 export interface NativeAddon {
-  capabilities(): { version: string; threads: number; cuda: boolean; cudaDevices: number; torch: boolean; simd: string };
+  capabilities(): { version: string; threads: number; cuda: boolean; cudaDevices: number; simd: string };
   fisherRao(...args: unknown[]): Float32Array;
   fisherRaoAsync(...args: unknown[]): Promise<Float32Array>;
   fisherRaoAdjacent(...args: unknown[]): Float32Array;

@@ -5,7 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { capabilities } from '../lib/index.js';
 
 describe('capabilities', () => {
-  it('has the documented shape: {version, threads, cuda, cudaDevices, torch}', () => {
+  it('has the documented shape: {version, threads, cuda, cudaDevices, torch, simd}', () => {
     const c = capabilities();
     expect(typeof c.version).toBe('string');
     expect(c.version).toMatch(/^\d+\.\d+\.\d+/);
@@ -15,7 +15,18 @@ describe('capabilities', () => {
     expect(typeof c.cudaDevices).toBe('number');
     expect(Number.isInteger(c.cudaDevices)).toBe(true);
     expect(c.cudaDevices).toBeGreaterThanOrEqual(0);
-    expect(typeof c.torch).toBe('boolean');
+    expect(typeof c.torch.available).toBe('boolean');
+  });
+
+  it('torch: version and CUDA devices when the runner is built, else a reason with the command that enables it', () => {
+    const { torch } = capabilities();
+    if (torch.available) {
+      expect(torch.version).toMatch(/^\d+\.\d+\.\d+$/);
+      expect(torch.cudaDevices).toBe(torch.cuda ? torch.cudaDevices : 0);
+    } else {
+      expect(torch.reason).toMatch(/libtorch-dev/);
+      expect(torch.reason).toMatch(/npm run build:native/);
+    }
   });
 
   it('reports the package version it was built from', () => {
