@@ -7,15 +7,14 @@
  *   --filter <text>    only cases whose "kernel size" contains <text> (case-insensitive)
  *   --out <file>       JSON path (default bench/results/cpu-<cpu-slug>-<YYYY-MM-DD>.json)
  */
-import { execFileSync } from 'node:child_process';
 import { cpus, totalmem } from 'node:os';
-import { join, dirname } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { capabilities } from '../lib/index.js';
 import { addon } from '../lib/native.js';
 import { allCases, type BenchCase } from './cases.js';
 import { evaluateGoals, formatFooter, formatHeader, formatTable, formatTime, writeJson, type Header, type Row } from './report.js';
+import { cpuModel, gitCommit, machineSlug as slug, repoRoot } from './machine.js';
 import { timeAsync, timeSync, timeSyncInterleaved, type TimingOptions } from './timing.js';
 
 const { values: args } = parseArgs({
@@ -40,23 +39,7 @@ const NATIVE: TimingOptions = { budgetMs: 500 * scale, minReps: 5, maxReps: 2000
 const TS: TimingOptions = { budgetMs: 500 * scale, minReps: 3, maxReps: 1000, warmupMs: 100 * scale };
 const COPY: TimingOptions = { budgetMs: 200 * scale, minReps: 5, maxReps: 2000, warmupMs: 20 * scale };
 
-function gitCommit(): string {
-  try {
-    const opts = { cwd: repoRoot, stdio: ['ignore', 'pipe', 'ignore'] as ('ignore' | 'pipe')[], encoding: 'utf8' as const };
-    const sha = execFileSync('git', ['rev-parse', '--short', 'HEAD'], opts).trim();
-    // Earlier result files are outputs, not code: a rerun over them still measures HEAD.
-    const status = ['status', '--porcelain', '--untracked-files=no', '--', '.', ':(exclude)bench/results'];
-    const dirty = execFileSync('git', status, opts).trim() !== '';
-    return dirty ? `${sha}+dirty` : sha;
-  } catch {
-    return 'unknown';
-  }
-}
-
-const repoRoot = join(dirname(fileURLToPath(import.meta.url)), '..');
 const now = new Date();
-const cpuModel = cpus()[0]?.model.trim() ?? 'unknown cpu';
-const slug = `${cpuModel.toLowerCase().replace(/\(r\)|\(tm\)|cpu|processor|@.*$/g, '').replace(/[^a-z0-9]+/g, '-').replace(/^-+|-+$/g, '')}-${cpus().length}c`;
 const day = now.toISOString().slice(0, 10);
 // Quick runs are smoke tests: by default they go to a git-ignored *.local.json, not over the real result.
 const outFile = args.out ?? join(repoRoot, 'bench', 'results', `cpu-${slug}-${day}${args.quick ? '-quick.local' : ''}.json`);

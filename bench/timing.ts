@@ -133,5 +133,17 @@ export async function timeAsync(fn: () => Promise<unknown>, opts: TimingOptions)
   return (await timeInterleavedWith([run], [opts]))[0];
 }
 
+/** Times async functions with interleaved samples, awaiting each call (see {@link timeInterleavedWith}). */
+export function timeAsyncInterleaved(fns: (() => Promise<unknown>)[], opts: TimingOptions[]): Promise<Timing[]> {
+  return timeInterleavedWith(
+    fns.map((fn): RunBatch => async (k) => {
+      const t0 = now();
+      for (let i = 0; i < k; i++) sink = await fn();
+      return Number(now() - t0);
+    }),
+    opts,
+  );
+}
+
 /** Holds the last result of a timed call (see {@link timeSync}). */
 export let sink: unknown = undefined;
