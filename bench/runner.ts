@@ -4,7 +4,8 @@
  * (interleaved samples, so load hits both), tokens/s of `trainStep` and of teacher-forced
  * `logprobs`; then, in one child process per point, peak RSS against the completion length with
  * the statistics off, streamed, and with every attention row kept (the debug maps), which is what
- * a non-streaming implementation would hold.
+ * a non-streaming implementation would hold. (Peak RSS added by the call: the process's peak after
+ * it minus its peak before it.)
  *
  *   --quick            shorter completions and budgets (CI smoke test)
  *   --device <d>       auto (default) | cpu | cuda
@@ -69,8 +70,11 @@ async function memoryChild(spec: string): Promise<void> {
   const [steps, mode] = spec.split(':') as [string, 'off' | 'stream' | 'maps'];
   const policy = await Policy.create(benchConfig, { device: args.device as Device, seed: 1 });
   const req = request(Number(steps));
+  // Peak RSS is monotone over a process's life: what generation adds is the peak after it minus the
+  // peak before it (model built, inputs made).
+  const before = process.resourceUsage().maxRSS;
   await policy.generate({ ...req, statistics: mode !== 'off', returnAttention: mode === 'maps' });
-  process.send!({ maxRssKiB: process.resourceUsage().maxRSS });
+  process.send!({ addedKiB: process.resourceUsage().maxRSS - before });
   await policy.dispose();
 }
 
@@ -79,7 +83,7 @@ function peakRss(steps: number, mode: string): Promise<number> {
     const child = fork(fileURLToPath(import.meta.url), ['--memory-child', `${steps}:${mode}`, '--device', args.device!], {
       execArgv: process.execArgv,
     });
-    child.on('message', (m: { maxRssKiB: number }) => resolve(m.maxRssKiB * 1024));
+    child.on('message', (m: { addedKiB: number }) => resolve(m.addedKiB * 1024));
     child.on('error', reject);
     child.on('exit', (code) => code !== 0 && reject(new Error(`memory child ${steps}:${mode} exited with ${code}`)));
   });
@@ -141,7 +145,7 @@ async function main(): Promise<void> {
     memory.push({ steps: n, off: await peakRss(n, 'off'), stream: await peakRss(n, 'stream'), maps: await peakRss(n, 'maps') });
   }
   const mib = (b: number) => (b / 2 ** 20).toFixed(1);
-  console.log('\npeak RSS by completion length (MiB; Δ against statistics off):');
+  console.log('\npeak RSS added by one generate call, by completion length (MiB; Δ against statistics off):');
   console.log('| new tokens | statistics off | streamed (Δ) | every row kept (Δ) |\n|---|---|---|---|');
   for (const m of memory)
     console.log(`| ${m.steps} | ${mib(m.off)} | ${mib(m.stream)} (${mib(m.stream - m.off)}) | ${mib(m.maps)} (${mib(m.maps - m.off)}) |`);
@@ -170,7 +174,7 @@ async function main(): Promise<void> {
         timings: { generateWithStatistics: withStats, generateWithoutStatistics: withoutStats, trainStep: train, logprobs: score },
         statisticsOverhead: overhead,
         goals: { statisticsOverheadAtMost: overheadGoal, met: overhead <= overheadGoal },
-        peakRssBytes: memory,
+        peakRssAddedByGenerateBytes: memory,
       },
       null,
       2,

@@ -32,10 +32,11 @@ class AdamW {
   const AdamWOptions& options() const { return options_; }
   std::int64_t step() const { return step_; }
   void set_step(std::int64_t step) { step_ = step; }
-  // First and second moments, by parameter name.
+  // The parameters by name, and their first and second moments in the same order. The tensors are
+  // handles: copying into them (a checkpoint load) updates the optimizer's state.
   const std::vector<std::pair<std::string, torch::Tensor>>& parameters() const { return parameters_; }
-  std::vector<torch::Tensor>& firstMoments() { return m_; }
-  std::vector<torch::Tensor>& secondMoments() { return v_; }
+  const std::vector<torch::Tensor>& firstMoments() const { return m_; }
+  const std::vector<torch::Tensor>& secondMoments() const { return v_; }
 
  private:
   std::vector<std::pair<std::string, torch::Tensor>> parameters_;

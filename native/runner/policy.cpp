@@ -309,10 +309,9 @@ std::vector<NamedTensor> Policy::ExportTensors() const {
   auto host = [](const torch::Tensor& t) { return t.detach().to(torch::kCPU, torch::kFloat).contiguous(); };
   for (const auto& item : model_->named_parameters(true)) out.push_back({"model." + item.key(), host(item.value())});
   for (const auto& item : reference_->named_parameters(true)) out.push_back({"reference." + item.key(), host(item.value())});
-  auto& optimizer = const_cast<AdamW&>(optimizer_);
-  for (std::size_t i = 0; i < optimizer.parameters().size(); ++i) {
-    out.push_back({"optimizer.m." + optimizer.parameters()[i].first, host(optimizer.firstMoments()[i])});
-    out.push_back({"optimizer.v." + optimizer.parameters()[i].first, host(optimizer.secondMoments()[i])});
+  for (std::size_t i = 0; i < optimizer_.parameters().size(); ++i) {
+    out.push_back({"optimizer.m." + optimizer_.parameters()[i].first, host(optimizer_.firstMoments()[i])});
+    out.push_back({"optimizer.v." + optimizer_.parameters()[i].first, host(optimizer_.secondMoments()[i])});
   }
   return out;
 }
