@@ -16,7 +16,7 @@ import { cpus, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { writeFileSync, mkdirSync } from 'node:fs';
+import { writeFileSync, mkdirSync, readFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { capabilities, Policy, type GenerateRequest, type TinyVLConfig } from '../lib/index.js';
 import { cpuModel, gitCommit, machineSlug, repoRoot } from './machine.js';
@@ -70,18 +70,28 @@ async function memoryChild(spec: string): Promise<void> {
   const [steps, mode] = spec.split(':') as [string, 'off' | 'stream' | 'maps'];
   const policy = await Policy.create(benchConfig, { device: args.device as Device, seed: 1 });
   const req = request(Number(steps));
-  // Peak RSS is monotone over a process's life: what generation adds is the peak after it minus the
-  // peak before it (model built, inputs made).
-  const before = process.resourceUsage().maxRSS;
+  // What generation adds: Linux lets a process reset its peak RSS (write 5 to clear_refs), so the
+  // peak after the call minus the RSS before it is what the call itself needed. The parent starts
+  // this child with glibc's mmap threshold at 64 KiB, so large blocks go back to the system when
+  // freed and RSS follows what is live instead of what malloc keeps cached.
+  writeFileSync('/proc/self/clear_refs', '5');
+  const before = statusKiB('VmRSS');
   await policy.generate({ ...req, statistics: mode !== 'off', returnAttention: mode === 'maps' });
-  process.send!({ addedKiB: process.resourceUsage().maxRSS - before });
+  process.send!({ addedKiB: statusKiB('VmHWM') - before });
   await policy.dispose();
+}
+
+function statusKiB(field: 'VmRSS' | 'VmHWM'): number {
+  const match = new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(readFileSync('/proc/self/status', 'utf8'));
+  if (!match) throw new Error(`no ${field} in /proc/self/status`);
+  return Number(match[1]);
 }
 
 function peakRss(steps: number, mode: string): Promise<number> {
   return new Promise((resolve, reject) => {
     const child = fork(fileURLToPath(import.meta.url), ['--memory-child', `${steps}:${mode}`, '--device', args.device!], {
       execArgv: process.execArgv,
+      env: { ...process.env, MALLOC_MMAP_THRESHOLD_: '65536' },
     });
     child.on('message', (m: { addedKiB: number }) => resolve(m.addedKiB * 1024));
     child.on('error', reject);
@@ -139,7 +149,8 @@ async function main(): Promise<void> {
   await policy.dispose();
 
   // Peak memory against the completion length, one fresh process per point.
-  const lengths = quick ? [32, 128] : [64, 128, 256, 512];
+  // Peak RSS per call needs Linux's /proc (clear_refs); elsewhere the table is skipped.
+  const lengths = process.platform !== 'linux' ? [] : quick ? [32, 128] : [64, 128, 256, 512];
   const memory: { steps: number; off: number; stream: number; maps: number }[] = [];
   for (const n of lengths) {
     memory.push({ steps: n, off: await peakRss(n, 'off'), stream: await peakRss(n, 'stream'), maps: await peakRss(n, 'maps') });
