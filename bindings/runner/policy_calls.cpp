@@ -81,6 +81,32 @@ std::unique_ptr<Call> Begin(const Napi::CallbackInfo& info, const Arguments& arg
   return call;
 }
 
+// Calls on a training batch (prompts + completions), read from argument 0.
+struct BatchCall : PolicyCall {
+  runner::PromptInputs prompts;
+  runner::CompletionInputs completions;
+
+  void ReadBatch(const Arguments& args) {
+    const runner::TinyVLConfig& config = policy->config();
+    Napi::Object batch = args.Object(0, "batch");
+    prompts = ReadPrompts(args, batch, "batch", config, *this);
+    completions = ReadCompletions(args, batch, "batch", config, prompts, *this);
+  }
+};
+
+// Calls that also evaluate the policy loss: advantages, old/ref log-probs and the loss config from
+// argument 1.
+struct LossCall : BatchCall {
+  runner::PolicyLossTerms terms;
+
+  void ReadBatchAndLoss(const Arguments& args) {
+    ReadBatch(args);
+    const std::size_t sequences = prompts.prompts.size() * static_cast<std::size_t>(prompts.groupSize);
+    terms = ReadLossTerms(args, args.Object(1, "options"), "options", sequences,
+                          static_cast<std::size_t>(completions.steps), completions.mask, *this);
+  }
+};
+
 // ---------------------------------------------------------------------------------------------
 struct CreateCall : KernelCall {
   runner::TinyVLConfig config;
@@ -179,9 +205,7 @@ std::unique_ptr<KernelCall> PrepareGenerate(const Napi::CallbackInfo& info) {
 
 // ---------------------------------------------------------------------------------------------
 namespace {
-struct LogprobsCall : PolicyCall {
-  runner::PromptInputs prompts;
-  runner::CompletionInputs completions;
+struct LogprobsCall : BatchCall {
   bool reference = false;
   bool returnAttention = false;
   std::vector<float> logprobs;
@@ -204,10 +228,7 @@ struct LogprobsCall : PolicyCall {
 std::unique_ptr<KernelCall> PrepareLogprobs(const Napi::CallbackInfo& info) {
   Arguments args(info, "Policy.logprobs");
   auto call = Begin<LogprobsCall>(info, args);
-  const runner::TinyVLConfig& config = call->policy->config();
-  Napi::Object batch = args.Object(0, "batch");
-  call->prompts = ReadPrompts(args, batch, "batch", config, *call);
-  call->completions = ReadCompletions(args, batch, "batch", config, call->prompts, *call);
+  call->ReadBatch(args);
   Napi::Object options = args.Object(1, "options", true);
   call->reference = args.Choice(options, "model", "options", {"policy", "reference"}, "policy") == "reference";
   call->returnAttention = args.Boolean(options, "returnAttention", "options", false);
@@ -216,10 +237,7 @@ std::unique_ptr<KernelCall> PrepareLogprobs(const Napi::CallbackInfo& info) {
 
 // ---------------------------------------------------------------------------------------------
 namespace {
-struct TrainCall : PolicyCall {
-  runner::PromptInputs prompts;
-  runner::CompletionInputs completions;
-  runner::PolicyLossTerms terms;
+struct TrainCall : LossCall {
   double learningRate = -1.0;
   runner::StepResult step;
 
@@ -234,34 +252,19 @@ double ReadLearningRate(const Arguments& args, const Napi::Object& options) {
   return lr;
 }
 
-// batch + options of trainStep and gradients.
-template <typename Call>
-void ReadTraining(const Napi::CallbackInfo& info, const Arguments& args, Call& call) {
-  const runner::TinyVLConfig& config = call.policy->config();
-  Napi::Object batch = args.Object(0, "batch");
-  call.prompts = ReadPrompts(args, batch, "batch", config, call);
-  call.completions = ReadCompletions(args, batch, "batch", config, call.prompts, call);
-  Napi::Object options = args.Object(1, "options");
-  const std::size_t sequences = call.prompts.prompts.size() * static_cast<std::size_t>(call.prompts.groupSize);
-  call.terms = ReadLossTerms(args, options, "options", sequences, static_cast<std::size_t>(call.completions.steps),
-                             call.completions.mask, call);
-  (void)info;
-}
 }  // namespace
 
 std::unique_ptr<KernelCall> PrepareTrainStep(const Napi::CallbackInfo& info) {
   Arguments args(info, "Policy.trainStep");
   auto call = Begin<TrainCall>(info, args);
-  ReadTraining(info, args, *call);
+  call->ReadBatchAndLoss(args);
   call->learningRate = ReadLearningRate(args, args.Object(1, "options"));
   return call;
 }
 
 // ---------------------------------------------------------------------------------------------
 namespace {
-struct SftCall : PolicyCall {
-  runner::PromptInputs prompts;
-  runner::CompletionInputs completions;
+struct SftCall : BatchCall {
   double learningRate = -1.0;
   runner::StepResult step;
 
@@ -276,20 +279,14 @@ struct SftCall : PolicyCall {
 std::unique_ptr<KernelCall> PrepareSftStep(const Napi::CallbackInfo& info) {
   Arguments args(info, "Policy.sftStep");
   auto call = Begin<SftCall>(info, args);
-  const runner::TinyVLConfig& config = call->policy->config();
-  Napi::Object batch = args.Object(0, "batch");
-  call->prompts = ReadPrompts(args, batch, "batch", config, *call);
-  call->completions = ReadCompletions(args, batch, "batch", config, call->prompts, *call);
+  call->ReadBatch(args);
   call->learningRate = ReadLearningRate(args, args.Object(1, "options", true));
   return call;
 }
 
 // ---------------------------------------------------------------------------------------------
 namespace {
-struct GradientsCall : PolicyCall {
-  runner::PromptInputs prompts;
-  runner::CompletionInputs completions;
-  runner::PolicyLossTerms terms;
+struct GradientsCall : LossCall {
   bool referenceLoss = false;
   double loss = 0.0;
   std::vector<runner::NamedTensor> gradients;
@@ -314,7 +311,7 @@ struct GradientsCall : PolicyCall {
 std::unique_ptr<KernelCall> PrepareGradients(const Napi::CallbackInfo& info) {
   Arguments args(info, "Policy.gradients");
   auto call = Begin<GradientsCall>(info, args);
-  ReadTraining(info, args, *call);
+  call->ReadBatchAndLoss(args);
   call->referenceLoss =
       args.Choice(args.Object(1, "options"), "implementation", "options", {"fused", "reference"}, "fused") == "reference";
   return call;
