@@ -166,8 +166,9 @@ Status AttentionStats(const float* attn, std::size_t batch, std::size_t steps, s
 
 Status AttentionStatsStep(const float* prev, std::size_t lengthPrev, const float* cur, std::size_t length,
                           const ModalityRuns& runs, AttentionStatsStepOutput* out) {
-  // The same arithmetic as one row of AttentionStats (no cache: the previous row is summed again
-  // below the common prefix), so a streamed rollout and a stored map give identical numbers.
+  // The same arithmetic as one row of AttentionStats, except that the previous row's masses are
+  // always summed again below the common prefix (AttentionStats may reuse its cached whole-row
+  // sums, which add the same values in another order): results agree to float rounding.
   std::size_t prefix = prev ? std::min(lengthPrev, length) : 0;
   SplitMass vis = MassSplit(cur, runs.vision, prefix, length);
   SplitMass txt = MassSplit(cur, runs.text, prefix, length);

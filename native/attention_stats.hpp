@@ -38,7 +38,7 @@ Status AttentionStats(const float* attn, std::size_t batch, std::size_t steps, s
 
 // One step of AttentionStats for one sequence, for callers that stream rows as they are produced
 // (the runner's generate keeps only the previous row per sequence). `prev` is null at step 0.
-// Gives exactly the values AttentionStats gives for the same row of a stored map.
+// Gives the values AttentionStats gives for the same row of a stored map (to float rounding).
 struct AttentionStatsStepOutput {
   float ratioVis = 0.0f;
   float ratioTxt = 0.0f;
