@@ -308,11 +308,11 @@ export class Policy {
     const config = parse('config');
     const optimizer = parse('optimizer');
     const { step, ...optimizerOptions } = optimizer;
-    const policy = await Policy.create(config, { ...optimizerOptions, device: options.device });
     const list = [...tensors].map(([name, record]) => {
       if (!(record.data instanceof Float32Array)) throw new Error(`Policy.load: ${path}: tensor '${name}' is ${record.dtype}, expected F32`);
       return { name, data: record.data };
     });
+    const policy = await Policy.create(config, { ...optimizerOptions, device: options.device });
     await policy.#enqueue(() =>
       policy.#native.importState({ tensors: list, samplerState: metadata.samplerState ?? '', optimizerStep: step ?? 0 }),
     ).catch((error: unknown) => {
