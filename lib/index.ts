@@ -65,3 +65,18 @@ export {
   type SafetensorsDtype,
   type TensorRecord,
 } from './safetensors.js';
+export * from './task/index.js';
+export * from './data/index.js';
+export { renderMetricsChart, writeMetricsChart, type MetricsRecord, type ChartOptions } from './chart.js';
+export {
+  resolveTrainerConfig,
+  type TrainerConfig,
+  type ResolvedTrainerConfig,
+  type TrainerAlgorithm,
+  type DycoMode,
+  type DycoOptions,
+} from './trainer/config.js';
+export { train, type TrainerEvent, type TrainerOptions, type TrainingSummary, type StepMetrics } from './trainer/trainer.js';
+export { builtInTask, exampleTask, type ExampleTaskOptions } from './trainer/tasks.js';
+export type { TrainingTask } from './trainer/training-task.js';
+export { presets, type PresetName } from './trainer/presets.js';
