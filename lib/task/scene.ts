@@ -10,6 +10,10 @@
  */
 
 /** The shapes an object can have, in a fixed order (the order is part of the scene encoding). */
+import { mulberry32 } from '../random.js';
+
+export { mulberry32 };
+
 export const SHAPES = ['square', 'cross', 'dot', 'bar'] as const;
 /** A shape word. */
 export type Shape = (typeof SHAPES)[number];
@@ -67,22 +71,6 @@ const TEMPLATES: Readonly<Record<Shape, readonly string[]>> = {
 
 /** The template grid's side: the smallest cell size at which every pattern is drawn exactly. */
 export const MIN_CELL_SIZE = 4;
-
-/**
- * mulberry32: a 32-bit-state PRNG (period 2^32), ample for generating task data.
- * @param seed - Any number; only its low 32 bits are used.
- * @returns A function giving floats in [0, 1).
- */
-export function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** murmur3's 32-bit finaliser: every input bit flips about half of the output bits. */
 function fmix32(h: number): number {

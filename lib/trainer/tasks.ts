@@ -7,6 +7,7 @@ import { VisualTask, type VisualTaskOptions } from '../task/visual-task.js';
 import type { Example, ImageShape, RewardFunction, Tokenizer } from '../task/types.js';
 import { accuracyReward, formatReward } from '../task/rewards.js';
 import type { TrainingTask } from './training-task.js';
+import { mulberry32 } from '../random.js';
 
 /** The built-in task (procedural scenes and questions; nothing is downloaded). */
 export function builtInTask(options: VisualTaskOptions = {}): TrainingTask {
@@ -30,17 +31,6 @@ export interface ExampleTaskOptions {
   seed?: number;
   /** Default: accuracy and format, as for the built-in task. */
   rewards?: Record<string, RewardFunction>;
-}
-
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 function shuffled(n: number, seed: number): number[] {

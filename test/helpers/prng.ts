@@ -3,17 +3,9 @@
  * Each test builds its own `Rng` from a fixed seed; print the seed in the test name when it matters.
  */
 
-/** mulberry32: 32-bit state, period 2^32, good enough for test data. Returns floats in [0, 1). */
-export function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { mulberry32 } from '../../lib/random.js';
+
+export { mulberry32 };
 
 export class Rng {
   private readonly next: () => number;
