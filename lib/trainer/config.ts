@@ -99,6 +99,11 @@ function number(name: string, value: unknown, check: (v: number) => boolean, exp
   return value;
 }
 
+function boolean(name: string, value: unknown): boolean {
+  if (typeof value !== 'boolean') throw new TypeError(`config.${name} must be a boolean (got ${typeof value})`);
+  return value;
+}
+
 function choice<T extends string>(name: string, value: unknown, choices: readonly T[]): T {
   if (typeof value !== 'string' || !(choices as readonly string[]).includes(value))
     throw new RangeError(`config.${name} must be one of ${choices.map((c) => `'${c}'`).join(', ')} (got ${JSON.stringify(value)})`);
@@ -149,7 +154,7 @@ export function resolveTrainerConfig(config: TrainerConfig): ResolvedTrainerConf
     learningRate: number('learningRate', config.learningRate ?? 2e-4, (v) => v >= 0, '≥ 0'),
     advantageScale: choice('advantageScale', config.advantageScale ?? 'group', ['group', 'batch', 'none'] as const),
     dynamicSamplingRounds: integer('dynamicSamplingRounds', config.dynamicSamplingRounds ?? (dapo ? 4 : 0), 0),
-    maskTruncated: typeof (config.maskTruncated ?? dapo) === 'boolean' ? (config.maskTruncated ?? dapo) : (() => { throw new TypeError('config.maskTruncated must be a boolean'); })(),
+    maskTruncated: boolean('maskTruncated', config.maskTruncated ?? dapo),
     sftSteps: integer('sftSteps', config.sftSteps ?? 60, 0),
     sftBatch: integer('sftBatch', config.sftBatch ?? 32, 1),
     sftLearningRate: number('sftLearningRate', config.sftLearningRate ?? 3e-3, (v) => v >= 0, '≥ 0'),
