@@ -16,6 +16,8 @@ export interface MetricsRecord {
   step: number;
   /** Training phase of the line; a missing phase counts as `'rl'`. */
   phase?: 'sft' | 'rl' | 'eval';
+  /** Which evaluation an `'eval'` line is; `'initial'` (before the warm start) is not plotted. */
+  evaluation?: 'initial' | 'beforeRl' | 'during' | 'final';
   /** Mean total reward of the step's rollouts. */
   reward?: number;
   /** Mean accuracy reward of the step's rollouts (train). */
@@ -210,7 +212,8 @@ function isTrainRecord(r: MetricsRecord): boolean {
  * evaluation inline); SFT lines are left out because their step counter is not the RL one.
  */
 function isEvalRecord(r: MetricsRecord): boolean {
-  return r.phase !== 'sft';
+  // The evaluation before the warm start is not at an RL step (its step 0 is the warm start's start).
+  return r.phase !== 'sft' && r.evaluation !== 'initial';
 }
 
 /** The points of one series, sorted by step and downsampled. Non-finite values are skipped. */

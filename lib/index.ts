@@ -75,6 +75,7 @@ export {
   type TrainerAlgorithm,
   type DycoMode,
   type DycoOptions,
+  type BuiltInTaskOptions,
 } from './trainer/config.js';
 export { train, type TrainerEvent, type TrainerOptions, type TrainingSummary, type StepMetrics } from './trainer/trainer.js';
 export { builtInTask, exampleTask, type ExampleTaskOptions } from './trainer/tasks.js';

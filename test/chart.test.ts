@@ -135,6 +135,18 @@ describe('renderMetricsChart', () => {
     expect(panelValues(records, 'heldout')).toEqual([{ step: 2, value: 0.4, series: 'held-out accuracy' }]);
   });
 
+  it("leaves out the evaluation before the warm start (its step 0 is not RL step 0)", () => {
+    const records: MetricsRecord[] = [
+      { step: 0, phase: 'eval', evaluation: 'initial', heldOutAccuracy: 0 },
+      { step: 0, phase: 'eval', evaluation: 'beforeRl', heldOutAccuracy: 0.56 },
+      { step: 5, phase: 'eval', evaluation: 'final', heldOutAccuracy: 0.74 },
+    ];
+    expect(panelValues(records, 'heldout')).toEqual([
+      { step: 0, value: 0.56, series: 'held-out accuracy' },
+      { step: 5, value: 0.74, series: 'held-out accuracy' },
+    ]);
+  });
+
   it('skips non-finite values and sorts by step', () => {
     const records = [
       { step: 3, kl: 0.3 },

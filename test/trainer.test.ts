@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -32,6 +32,10 @@ describe('trainer config', () => {
     expect(() => resolveTrainerConfig({ dyco: 'token', algorithm: 'gspo' })).toThrow(/gspo/);
     expect(() => resolveTrainerConfig({ stepz: 3 } as never)).toThrow(/config\.stepz is not a trainer setting/);
     expect(() => resolveTrainerConfig({ temperature: 0 })).toThrow(RangeError);
+    expect(resolveTrainerConfig({ builtInTask: { families: ['color-at'] } }).builtInTask).toEqual({ families: ['color-at'] });
+    expect(() => resolveTrainerConfig({ builtInTask: { families: ['colour-at' as 'color-at'] } })).toThrow(/config\.builtInTask: families\[0\] must be one of/);
+    expect(() => resolveTrainerConfig({ builtInTask: { rows: 0 } })).toThrow(RangeError);
+    expect(() => resolveTrainerConfig({ builtInTask: { seed: 1 } as never })).toThrow(/config\.seed/);
   });
 });
 
@@ -64,6 +68,24 @@ describeTorch('trainer (LibTorch runner, CPU)', () => {
     }
   }, 120_000);
 
+  it('RL from a shared warm start (warmStart) gives the metrics of a run that did its own; mismatches are refused', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'dyco-warm-'));
+    try {
+      const config = { ...presets.smoke, device: 'cpu' as const, seed: 2, steps: 4, evalEvery: 2, builtInTask: { families: ['color-at' as const, 'count' as const] } };
+      const task = () => builtInTask({ ...config.builtInTask, seed: 2 });
+      const straight = await train(task(), config, { outDir: join(dir, 'straight') });
+      const warm = await train(task(), { ...config, steps: 0 }, { outDir: join(dir, 'warm') });
+      expect(warm.accuracyBeforeRl).toBe(straight.accuracyBeforeRl);
+      const shared = await train(task(), config, { outDir: join(dir, 'shared'), warmStart: join(dir, 'warm') });
+      expect(withoutTime(readMetrics(join(dir, 'shared')))).toEqual(withoutTime(readMetrics(join(dir, 'straight'))));
+      expect(shared.accuracyAfterRl).toBe(straight.accuracyAfterRl);
+      await expect(train(task(), { ...config, sftSteps: 3 }, { outDir: join(dir, 'other'), warmStart: join(dir, 'warm') })).rejects.toThrow(/config\.sftSteps/);
+      await expect(train(task(), config, { outDir: join(dir, 'late'), warmStart: join(dir, 'straight') })).rejects.toThrow(/not at the end of its warm start/);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  }, 120_000);
+
   it('metrics carry the loop: rewards, KL, clip fraction, DyCo role shares; dapo refills groups', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'dyco-train-'));
     try {
@@ -83,6 +105,45 @@ describeTorch('trainer (LibTorch runner, CPU)', () => {
       await rm(dir, { recursive: true, force: true });
     }
   }, 120_000);
+
+  it('Ctrl-C (SIGINT) in the CLI writes a checkpoint and exits 130; --resume finishes as an uninterrupted run', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'dyco-sigint-'));
+    const cli = (...args: string[]) => [process.execPath, ['--import', 'tsx', join(repo, 'lib/cli/main.ts'), ...args]] as const;
+    const trainArgs = (out: string) => ['train', '--preset', 'smoke', '--steps', '40', '--out', out, '--device', 'cpu', '--no-progress', '--no-chart'];
+    try {
+      const stopped = join(dir, 'stopped');
+      const child = spawn(...cli(...trainArgs(stopped)), { cwd: repo, stdio: ['ignore', 'pipe', 'pipe'] });
+      let stdout = '';
+      let stderr = '';
+      child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+      const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+      // Interrupt as soon as RL is under way (the plain log prints "RL 1: ...").
+      child.stdout.on('data', (chunk: Buffer) => {
+        const first = !/^RL \d+:/m.test(stdout);
+        stdout += chunk.toString();
+        if (first && /^RL \d+:/m.test(stdout)) child.kill('SIGINT');
+      });
+      const code = await exited;
+      expect(code, stderr).toBe(130);
+      expect(stdout).toMatch(/interrupted: finishing the current step and writing a checkpoint/);
+      expect(stdout).toMatch(/stopped: checkpoint written; continue with --resume/);
+      const state = JSON.parse(readFileSync(join(stopped, 'checkpoint', 'state.json'), 'utf8')) as { rlStep: number; policyFile: string };
+      expect(state.rlStep).toBeGreaterThanOrEqual(1);
+      expect(state.rlStep).toBeLessThan(40);
+      expect(existsSync(join(stopped, 'checkpoint', state.policyFile))).toBe(true);
+
+      const resumed = spawnSync(...cli('train', '--resume', stopped, '--no-progress', '--no-chart'), { cwd: repo, encoding: 'utf8', timeout: 110_000 });
+      expect(resumed.status, resumed.stderr).toBe(0);
+      expect(resumed.stdout).toMatch(/^resuming: /m);
+      const straight = join(dir, 'straight');
+      const uninterrupted = spawnSync(...cli(...trainArgs(straight)), { cwd: repo, encoding: 'utf8', timeout: 110_000 });
+      expect(uninterrupted.status, uninterrupted.stderr).toBe(0);
+      expect(withoutTime(readMetrics(stopped))).toEqual(withoutTime(readMetrics(straight)));
+      expect(readMetrics(stopped).filter((m) => m.phase === 'rl')).toHaveLength(40);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  }, 240_000);
 
   it('the smoke preset runs end to end through the real CLI: accuracies, metrics, chart, checkpoint', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'dyco-cli-'));

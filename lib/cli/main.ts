@@ -22,6 +22,7 @@ import { readRunState, checkpointDir } from '../trainer/run-state.js';
 import { builtInTask, exampleTask } from '../trainer/tasks.js';
 import { train } from '../trainer/trainer.js';
 import type { TrainingTask } from '../trainer/training-task.js';
+import { QUESTION_FAMILIES, type QuestionFamily } from '../task/questions.js';
 import { createReporter } from './progress.js';
 
 const packageRoot = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -37,6 +38,14 @@ const positive = (value: string) => {
   return n;
 };
 
+const families = (value: string): QuestionFamily[] => {
+  const list = value.split(',').map((f) => f.trim());
+  for (const f of list) {
+    if (!(QUESTION_FAMILIES as readonly string[]).includes(f)) throw new InvalidArgumentError(`'${f}' is not a question family (${QUESTION_FAMILIES.join(', ')})`);
+  }
+  return list as QuestionFamily[];
+};
+
 interface TrainFlags {
   preset: PresetName;
   config?: string;
@@ -50,6 +59,7 @@ interface TrainFlags {
   device?: TrainerConfig['device'];
   learningRate?: number;
   data?: string;
+  families?: QuestionFamily[];
   progress: boolean;
   chart: boolean;
 }
@@ -65,7 +75,7 @@ function latestRun(root: string): string | undefined {
 }
 
 async function loadTask(flags: { data?: string; seed?: number }, config: TrainerConfig): Promise<TrainingTask> {
-  if (!flags.data) return builtInTask({ seed: config.seed ?? 0 });
+  if (!flags.data) return builtInTask({ ...config.builtInTask, seed: config.seed ?? 0 });
   const tokenizer = new ByteTokenizer();
   const imageShape = {
     height: config.model?.imageHeight ?? 16,
@@ -98,7 +108,7 @@ async function trainCommand(flags: TrainFlags): Promise<void> {
       } catch (error) {
         throw new Error(`--config ${flags.config}: not valid JSON (${(error as Error).message})`);
       }
-      config = { ...config, ...fromFile, model: { ...config.model, ...fromFile.model } };
+      config = { ...config, ...fromFile, model: { ...config.model, ...fromFile.model }, builtInTask: { ...config.builtInTask, ...fromFile.builtInTask } };
     }
     const overrides: TrainerConfig = {};
     if (flags.algorithm) overrides.algorithm = flags.algorithm;
@@ -108,6 +118,7 @@ async function trainCommand(flags: TrainFlags): Promise<void> {
     if (flags.seed !== undefined) overrides.seed = flags.seed;
     if (flags.device) overrides.device = flags.device;
     if (flags.learningRate !== undefined) overrides.learningRate = flags.learningRate;
+    if (flags.families) overrides.builtInTask = { ...config.builtInTask, families: flags.families };
     config = { ...config, ...overrides };
     const stamp = new Date().toISOString().replace(/[:.]/g, '-').slice(0, 19);
     outDir = resolve(flags.out ?? join(runsRoot, `${flags.preset}-${config.algorithm ?? 'grpo'}-${config.dyco ?? 'sequence'}-${stamp}`));
@@ -146,7 +157,7 @@ async function evalCommand(runDir: string, flags: { size?: number; device?: Trai
   const state = await readRunState(dir);
   if (!state) throw new Error(`${dir} holds no checkpoint`);
   if (!state.task.startsWith('visual-reasoning')) throw new Error(`eval supports the built-in task; ${dir} trained '${state.task}'`);
-  const task = builtInTask({ seed: state.config.seed });
+  const task = builtInTask({ ...state.config.builtInTask, seed: state.config.seed });
   const policy = await Policy.load(join(checkpointDir(dir), state.policyFile), { device: flags.device ?? state.config.device });
   const result = await evaluate(policy, task, task.heldOut(flags.size ?? state.config.evalSize), state.config.maxNewTokens);
   await policy.dispose();
@@ -169,6 +180,7 @@ export function program(): Command {
     .option('--seed <n>', 'seed of the policy and the task', integer)
     .addOption(new Option('--device <device>', 'where the policy runs').choices(['auto', 'cpu', 'cuda']))
     .option('--learning-rate <lr>', 'RL learning rate', positive)
+    .option('--families <list>', `built-in task: comma-separated question families (${QUESTION_FAMILIES.join(', ')})`, families)
     .option('--data <file.jsonl>', 'train on JSONL data (reference format) instead of the built-in task')
     .option('--no-progress', 'plain log lines instead of a progress bar')
     .option('--no-chart', 'do not write chart.svg at the end')

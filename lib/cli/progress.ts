@@ -35,12 +35,17 @@ export function createReporter(interactive: boolean, log: (line: string) => void
     );
     bar.start(total, done, { phase: 'train', reward: '–', accuracy: '–', heldOut: pct(heldOut) });
   };
+  let sftEvery = 10;
+  let rlEvery = 10;
   return {
     onEvent(event) {
       switch (event.type) {
         case 'start':
           total = event.totalSteps;
           done = event.doneSteps;
+          // Plain output: about 20 lines per phase, whatever its length.
+          sftEvery = Math.max(1, Math.round(event.config.sftSteps / 20));
+          rlEvery = Math.max(1, Math.round(event.config.steps / 40));
           log(
             `${event.resumed ? 'resuming' : 'training'}: ${event.config.algorithm}, DyCo ${event.config.dyco}, ${event.parameters.toLocaleString()} parameters on ${event.device}; ` +
               `${event.config.sftSteps} warm-start + ${event.config.steps} RL steps`,
@@ -50,13 +55,13 @@ export function createReporter(interactive: boolean, log: (line: string) => void
         case 'sft':
           done++;
           if (bar) bar.update(done, { phase: 'warm-start', reward: '–', accuracy: `loss ${num(event.metrics.loss)}` });
-          else if (event.metrics.step % 10 === 0) log(`warm-start ${event.metrics.step}: loss ${num(event.metrics.loss)}`);
+          else if (event.metrics.step % sftEvery === 0) log(`warm-start ${event.metrics.step}: loss ${num(event.metrics.loss)}`);
           break;
         case 'rl': {
           done++;
           const m = event.metrics;
           if (bar) bar.update(done, { phase: 'RL', reward: num(m.reward), accuracy: pct(m.accuracy), heldOut: pct(heldOut) });
-          else if (m.step % 10 === 0 || m.step === 1)
+          else if (m.step % rlEvery === 0 || m.step === 1)
             log(`RL ${m.step}: reward ${num(m.reward)}, accuracy ${pct(m.accuracy)}, kl ${num(m.kl, 4)}, clip ${pct(m.clipFraction)}, roles v/t/n ${pct(m.visionShare)}/${pct(m.textShare)}/${pct(m.neutralShare)}`);
           break;
         }

@@ -6,6 +6,14 @@
  */
 import type { PolicyLossConfig } from '../policy-loss.js';
 import type { TinyVLConfig } from '../policy.js';
+import { VisualTask, type VisualTaskOptions } from '../task/visual-task.js';
+
+/**
+ * How the built-in task is drawn when a run builds it from its config (the CLI, `eval`, `--resume`):
+ * question families and grid. Its seed is the run's `seed`. A task you pass to `train()` yourself
+ * is used as it is; this field is then only recorded.
+ */
+export type BuiltInTaskOptions = Omit<VisualTaskOptions, 'seed'>;
 
 /** The RL objectives the trainer runs (method §6). */
 export type TrainerAlgorithm = 'grpo' | 'bnpo' | 'dr_grpo' | 'dapo' | 'gspo' | 'sapo';
@@ -75,11 +83,14 @@ export interface TrainerConfig {
   checkpointEvery?: number;
   /** Weight of each reward function in the total reward, by name. Default 1 each. */
   rewardWeights?: Record<string, number>;
+  /** The built-in task's families and grid (see {@link BuiltInTaskOptions}). Default: all families, 4 × 4. */
+  builtInTask?: BuiltInTaskOptions;
 }
 
 /** A config with every default filled in. */
-export type ResolvedTrainerConfig = Required<Omit<TrainerConfig, 'model' | 'loss' | 'dycoOptions' | 'rewardWeights'>> & {
+export type ResolvedTrainerConfig = Required<Omit<TrainerConfig, 'model' | 'loss' | 'dycoOptions' | 'rewardWeights' | 'builtInTask'>> & {
   model: TinyVLConfig;
+  builtInTask: BuiltInTaskOptions;
   loss: PolicyLossConfig;
   dycoOptions: Required<DycoOptions>;
   rewardWeights: Record<string, number>;
@@ -116,7 +127,7 @@ export function resolveTrainerConfig(config: TrainerConfig): ResolvedTrainerConf
   const known = new Set([
     'model', 'device', 'seed', 'algorithm', 'loss', 'dyco', 'dycoOptions', 'promptsPerStep', 'groupSize', 'maxNewTokens',
     'temperature', 'topP', 'innerSteps', 'steps', 'learningRate', 'advantageScale', 'dynamicSamplingRounds', 'maskTruncated',
-    'sftSteps', 'sftBatch', 'sftLearningRate', 'evalEvery', 'evalSize', 'checkpointEvery', 'rewardWeights',
+    'sftSteps', 'sftBatch', 'sftLearningRate', 'evalEvery', 'evalSize', 'checkpointEvery', 'rewardWeights', 'builtInTask',
   ]);
   for (const key of Object.keys(config)) if (!known.has(key)) throw new RangeError(`config.${key} is not a trainer setting`);
   const algorithm = choice('algorithm', config.algorithm ?? 'grpo', algorithms);
@@ -136,6 +147,15 @@ export function resolveTrainerConfig(config: TrainerConfig): ResolvedTrainerConf
   };
   const rewardWeights = config.rewardWeights ?? {};
   for (const [name, w] of Object.entries(rewardWeights)) number(`rewardWeights.${name}`, w, () => true, 'finite');
+  const builtInTask = config.builtInTask ?? {};
+  if (builtInTask === null || typeof builtInTask !== 'object') throw new TypeError('config.builtInTask must be an object');
+  if ('seed' in builtInTask) throw new RangeError("config.builtInTask.seed is not a setting: the task's seed is config.seed");
+  try {
+    new VisualTask(builtInTask); // validates families and grid, naming the field
+  } catch (error) {
+    const e = error as Error;
+    throw new (e.constructor as ErrorConstructor)(`config.builtInTask: ${e.message}`);
+  }
   return {
     model: config.model ?? {},
     device: choice('device', config.device ?? 'auto', ['auto', 'cpu', 'cuda'] as const),
@@ -162,5 +182,6 @@ export function resolveTrainerConfig(config: TrainerConfig): ResolvedTrainerConf
     evalSize: integer('evalSize', config.evalSize ?? 200, 1),
     checkpointEvery: integer('checkpointEvery', config.checkpointEvery ?? 50, 1),
     rewardWeights,
+    builtInTask,
   };
 }

@@ -7,7 +7,7 @@
  * Ctrl-C). A run resumed from its checkpoint continues exactly as the uninterrupted run on the CPU.
  * @packageDocumentation
  */
-import { appendFile, mkdir, writeFile } from 'node:fs/promises';
+import { appendFile, copyFile, mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Policy, type CompletionBatch, type TinyVLConfig } from '../policy.js';
 import type { Example } from '../task/types.js';
@@ -21,10 +21,14 @@ import type { TrainingTask } from './training-task.js';
 /** Example indices: the warm start reads from 0, RL prompts and refills from separate ranges. */
 const RL_BASE = 1_000_000_000;
 const REFILL_BASE = 1_500_000_000;
+/** With β = 0, the KL to the reference is measured (for the metrics) on every this many RL steps. */
+const KL_MONITOR_EVERY = 10;
 
 /** One line of `metrics.jsonl`. */
 export interface StepMetrics {
   phase: 'sft' | 'rl' | 'eval';
+  /** On evaluation lines: before the warm start, after it (before RL), during RL, or at the end. */
+  evaluation?: 'initial' | 'beforeRl' | 'during' | 'final';
   step: number;
   seconds: number;
   loss?: number;
@@ -61,6 +65,36 @@ export interface TrainerOptions {
   onEvent?: (event: TrainerEvent) => void;
   /** Aborting stops after the current step with a checkpoint. */
   signal?: AbortSignal;
+  /**
+   * Start RL from the end of another run's warm start instead of doing it again: a run directory
+   * whose checkpoint has finished the same warm start (same model, seed, task and warm-start
+   * settings) and no RL steps, e.g. one trained with `steps: 0`. Its policy, metrics and
+   * accuracies are taken over, so the new run is the one an uninterrupted run would have been;
+   * the experiments use it to share one warm start among algorithms.
+   */
+  warmStart?: string;
+}
+
+/** The settings the warm start depends on: a shared warm start must agree on all of them. */
+const WARM_START_FIELDS = ['model', 'seed', 'builtInTask', 'sftSteps', 'sftBatch', 'sftLearningRate', 'maxNewTokens', 'evalSize', 'device'] as const;
+
+/** The run state and policy to continue from `dir`'s finished warm start (see {@link TrainerOptions.warmStart}). */
+async function takeOverWarmStart(dir: string, config: ResolvedTrainerConfig, taskName: string, metricsPath: string) {
+  const warm = await readRunState(dir);
+  if (!warm) throw new Error(`warmStart: ${checkpointDir(dir)} holds no checkpoint`);
+  if (warm.task !== taskName) throw new Error(`warmStart: ${dir} trained task '${warm.task}', not '${taskName}'`);
+  for (const field of WARM_START_FIELDS) {
+    if (JSON.stringify(warm.config[field]) !== JSON.stringify(config[field]))
+      throw new Error(`warmStart: ${dir} has config.${field} = ${JSON.stringify(warm.config[field])}, this run ${JSON.stringify(config[field])}; a shared warm start needs the same`);
+  }
+  if (warm.sftStep !== config.sftSteps || warm.rlStep !== 0 || warm.accuracy.beforeRl === undefined)
+    throw new Error(`warmStart: ${dir} is not at the end of its warm start (warm-start step ${warm.sftStep}/${config.sftSteps}, RL step ${warm.rlStep})`);
+  const policy = await Policy.load(join(checkpointDir(dir), warm.policyFile), { device: config.device });
+  // Its metrics up to that checkpoint: the warm start and the evaluations before RL.
+  await copyFile(join(dir, 'metrics.jsonl'), metricsPath);
+  await truncateMetrics(metricsPath, warm.metricsBytes);
+  const state: RunState = { ...warm, config, refillCursor: 0, policyFile: '' };
+  return { policy, state };
 }
 
 export interface TrainingSummary {
@@ -121,9 +155,13 @@ export async function train(task: TrainingTask, config: TrainerConfig, options: 
   } else {
     if (existing) throw new Error(`${outDir} already holds a run (${checkpointDir(outDir)}); resume it with --resume or choose another output directory`);
     const resolved = resolveTrainerConfig(config);
-    policy = await Policy.create(modelConfig(task, resolved), { device: resolved.device, seed: resolved.seed, learningRate: resolved.learningRate });
-    await writeFile(metricsPath, '');
-    state = { formatVersion: 1, config: resolved, task: task.name, sftStep: 0, rlStep: 0, refillCursor: 0, metricsBytes: 0, accuracy: {}, policyFile: '', elapsedSeconds: 0 };
+    if (options.warmStart) {
+      ({ policy, state } = await takeOverWarmStart(options.warmStart, resolved, task.name, metricsPath));
+    } else {
+      policy = await Policy.create(modelConfig(task, resolved), { device: resolved.device, seed: resolved.seed, learningRate: resolved.learningRate });
+      await writeFile(metricsPath, '');
+      state = { formatVersion: 1, config: resolved, task: task.name, sftStep: 0, rlStep: 0, refillCursor: 0, metricsBytes: 0, accuracy: {}, policyFile: '', elapsedSeconds: 0 };
+    }
   }
   const c = state.config;
   const started = performance.now();
@@ -147,7 +185,7 @@ export async function train(task: TrainingTask, config: TrainerConfig, options: 
   };
   const runEval = async (label: 'initial' | 'beforeRl' | 'during' | 'final') => {
     const result = await evaluate(policy, task, heldOut, c.maxNewTokens);
-    const metrics: StepMetrics = { phase: 'eval', step: state.rlStep, seconds: seconds(), heldOutAccuracy: result.accuracy, rewards: result.rewards };
+    const metrics: StepMetrics = { phase: 'eval', evaluation: label, step: state.rlStep, seconds: seconds(), heldOutAccuracy: result.accuracy, rewards: result.rewards };
     await log(metrics);
     emit({ type: 'eval', label, metrics });
     state.accuracy.latest = result.accuracy;
@@ -195,7 +233,10 @@ export async function train(task: TrainingTask, config: TrainerConfig, options: 
     // ---- RL ----
     const G = c.groupSize;
     const T = c.maxNewTokens;
-    const needsReference = (c.loss.beta ?? (c.algorithm === 'dapo' ? 0 : 1)) > 0;
+    const klInLoss = (c.loss.beta ?? (c.algorithm === 'dapo' ? 0 : 1)) > 0;
+    // Without a KL term the reference pass only feeds the KL metric: measure it every
+    // KL_MONITOR_EVERY steps instead of paying for it on every step.
+    const measureKl = (step: number) => klInLoss || step % KL_MONITOR_EVERY === 0;
     const weights = (name: string) => c.rewardWeights[name] ?? 1;
     let generateCalls = 0;
     const sampleGroups = async (examples: Example[]): Promise<CompletionGroup[]> => {
@@ -264,14 +305,14 @@ export async function train(task: TrainingTask, config: TrainerConfig, options: 
           for (let b = 0; b < batch.batch; b++) if (batch.truncated[b]) batch.mask.fill(0, b * T, (b + 1) * T);
         }
         const advantage = stepAdvantages(batch, c);
-        const refLogp = needsReference ? await policy.logprobs(batch, { model: 'reference' }) : undefined;
+        const refLogp = measureKl(step) ? await policy.logprobs(batch, { model: 'reference' }) : undefined;
         let last;
         for (let k = 0; k < c.innerSteps; k++) {
           last = await policy.trainStep(batch, { advantages: advantage.advantages, oldLogp: batch.logprobs, refLogp, loss: c.loss, learningRate: c.learningRate });
         }
         Object.assign(metrics, {
           loss: last!.loss,
-          kl: last!.kl,
+          kl: refLogp ? last!.kl : undefined,
           clipFraction: last!.clipFractionLow + last!.clipFractionHigh,
           ratioMean: last!.ratioMean,
           gradNorm: last!.gradNorm,
@@ -290,7 +331,9 @@ export async function train(task: TrainingTask, config: TrainerConfig, options: 
       if (state.rlStep % c.evalEvery === 0 && state.rlStep < c.steps) await runEval('during');
       if (state.rlStep % c.checkpointEvery === 0 && state.rlStep < c.steps) await checkpoint();
     }
-    await runEval('final');
+    // Without RL steps the policy is the one just evaluated before RL (a warm-start-only run).
+    if (c.steps === 0) state.accuracy.latest = state.accuracy.beforeRl;
+    else await runEval('final');
     return await stop(false);
   } catch (error) {
     await policy.dispose().catch(() => undefined);
