@@ -76,6 +76,7 @@ async function pool<T>(jobs: (() => Promise<T>)[], limit: number): Promise<T[]> 
 }
 
 const started = performance.now();
+const commit = gitCommit(); // at the start: the code that ran, whatever changes during the hour
 const log = (line: string) => console.log(`[${((performance.now() - started) / 60000).toFixed(1)} min] ${line}`);
 const taskFor = (config: TrainerConfig) => builtInTask({ ...config.builtInTask, seed: config.seed ?? 0 });
 
@@ -130,7 +131,7 @@ const table = [
 const record = {
   kind: 'dyco-rl experiments',
   date: new Date().toISOString(),
-  commit: gitCommit(),
+  commit,
   machine: { cpu: cpuModel, cores: cpus().length, memoryGiB: Math.round(totalmem() / 2 ** 30), node: process.version },
   settings: { seeds, parallel, algorithms, dyco: dycoOn, quick: args.quick, config: base },
   heldOutAccuracyPercent: 'mean ± sample std over seeds; Δ is DyCo on − off, paired by seed',
