@@ -1,0 +1,92 @@
+#!/usr/bin/env node
+/**
+ * `npm run prebuild`: builds every variant of the kernel addon this machine can build into
+ * prebuilds/ (which `npm pack` ships): the CPU variant in prebuilds/<platform>-<arch>/ and, when nvcc
+ * is found, a CUDA variant in prebuilds/<platform>-<arch>-cuda<major>/ with the variant.json the
+ * loader reads (toolkit version, architectures, oldest driver). prebuildify does the packaging and
+ * naming; it drives our cmake-js build through cmake-js-as-node-gyp.mjs.
+ *
+ *   npm run prebuild                          # every variant this machine can build
+ *   npm run prebuild -- --variants cpu        # only some (cpu, cuda)
+ *   DYCO_PREBUILD_CUDA_ARCHITECTURES="80-real;90-real;90-virtual" npm run prebuild -- --variants cuda
+ */
+import { execFileSync, spawnSync } from 'node:child_process';
+import { chmodSync, cpSync, existsSync, mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+const wrapper = join(root, 'scripts', 'prebuild', 'cmake-js-as-node-gyp.mjs');
+const { values } = parseArgs({ options: { variants: { type: 'string' } } });
+
+/**
+ * Oldest Linux driver for each CUDA major, from NVIDIA's CUDA toolkit release notes (table
+ * "CUDA Toolkit and Minimum Required Driver Version for CUDA Minor Version Compatibility").
+ */
+const MIN_DRIVER = { 12: '525.60.13', 13: '580.65.06' };
+/** The architectures CMakeLists.txt builds by default (kept in step with it). */
+const DEFAULT_ARCHITECTURES = '80-real;86-real;89-real;90-real;90-virtual';
+
+function findNvcc() {
+  const candidates = [process.env.CUDACXX, 'nvcc', process.env.CUDA_HOME && join(process.env.CUDA_HOME, 'bin', 'nvcc'), '/usr/local/cuda/bin/nvcc'].filter(Boolean);
+  for (const nvcc of candidates) {
+    try {
+      const text = execFileSync(nvcc, ['--version'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
+      const version = /release (\d+)\.(\d+)/.exec(text);
+      if (version) return { nvcc, major: Number(version[1]), version: `${version[1]}.${version[2]}` };
+    } catch {
+      // not this one
+    }
+  }
+  return undefined;
+}
+
+const nvcc = findNvcc();
+const wanted = values.variants ? values.variants.split(',') : ['cpu', ...(nvcc ? ['cuda'] : [])];
+for (const v of wanted) if (v !== 'cpu' && v !== 'cuda') throw new Error(`--variants: unknown variant '${v}' (cpu, cuda)`);
+if (wanted.includes('cuda') && !nvcc) throw new Error('--variants cuda: no nvcc found (PATH, CUDACXX, CUDA_HOME, /usr/local/cuda)');
+if (nvcc && !MIN_DRIVER[nvcc.major]) throw new Error(`CUDA ${nvcc.version}: add its minimum driver to MIN_DRIVER in ${fileURLToPath(import.meta.url)}`);
+
+const prebuildify = createRequire(join(root, 'package.json')).resolve('prebuildify/bin.js');
+const tuple = `${process.platform}-${process.arch}`;
+let commit = 'unknown';
+try {
+  commit = execFileSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: root, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
+} catch {
+  // not a git checkout
+}
+chmodSync(wrapper, 0o755); // prebuildify spawns it directly
+
+for (const kind of wanted) {
+  const variant = kind === 'cpu' ? 'cpu' : `cuda${nvcc.major}`;
+  const staging = join(root, 'build-prebuild', variant);
+  rmSync(staging, { recursive: true, force: true });
+  mkdirSync(staging, { recursive: true });
+  console.log(`== prebuild ${variant} (${tuple}) in ${staging}`);
+  const result = spawnSync(
+    process.execPath,
+    [prebuildify, '--napi', '--strip', '--tag-libc', '--name', 'node.napi', '--node-gyp', wrapper, '--out', join(staging, 'out'), staging],
+    { stdio: 'inherit', env: { ...process.env, DYCO_PREBUILD_VARIANT: variant, ...(nvcc ? { CUDACXX: nvcc.nvcc } : {}) } },
+  );
+  if (result.status !== 0) throw new Error(`prebuildify failed for ${variant} (exit ${result.status})`);
+  const built = join(staging, 'out', 'prebuilds', tuple);
+  const dest = join(root, 'prebuilds', variant === 'cpu' ? tuple : `${tuple}-${variant}`);
+  rmSync(dest, { recursive: true, force: true });
+  mkdirSync(dest, { recursive: true });
+  for (const file of readdirSync(built)) cpSync(join(built, file), join(dest, file));
+  if (variant !== 'cpu') {
+    const manifest = {
+      variant,
+      platform: process.platform,
+      arch: process.arch,
+      cuda: { version: nvcc.version, minDriver: MIN_DRIVER[nvcc.major], architectures: process.env.DYCO_PREBUILD_CUDA_ARCHITECTURES ?? DEFAULT_ARCHITECTURES },
+      commit,
+      built: new Date().toISOString(),
+    };
+    writeFileSync(join(dest, 'variant.json'), JSON.stringify(manifest, null, 2) + '\n');
+  }
+  console.log(`== ${variant}: ${readdirSync(dest).map((f) => join(dest, f)).join(', ')}`);
+}
+if (!existsSync(join(root, 'prebuilds'))) throw new Error('nothing was built');
