@@ -12,7 +12,7 @@ namespace dyco::bind {
 
 struct LogitsLossArguments {
   LogitsPolicyLossInputs inputs{};  // pointers into the JavaScript arrays, kept alive by the call
-  Napi::Object logits;              // the logits array itself (the in-place gradient is returned in it)
+  Napi::Object logits;              // the logits array (valid in Prepare's scope only; the call keeps it alive)
 };
 
 LogitsLossArguments ReadLogitsLossInputs(const Arguments& args, const Napi::Object& inputs, const char* owner,

@@ -15,6 +15,7 @@ struct LogitsPolicyLossCall : KernelCall {
   PolicyLossConfig config;
   bool inPlace = false;
   Float32Output logp, grad;  // grad: only when not in place
+  Napi::ObjectReference logits;  // returned as gradLogits in place (a napi_value would not outlive Prepare's scope)
   PolicyLossMetrics metrics;
 
   Status Run() override {
@@ -32,7 +33,7 @@ struct LogitsPolicyLossCall : KernelCall {
     result.Set("kl", metrics.kl);
     result.Set("ratioMean", metrics.ratioMean);
     result.Set("logp", logp.Value());
-    result.Set("gradLogits", inPlace ? args.logits : grad.Value());
+    result.Set("gradLogits", inPlace ? logits.Value() : grad.Value());
     return result;
   }
 };
@@ -47,6 +48,7 @@ std::unique_ptr<KernelCall> PrepareLogitsPolicyLoss(const Napi::CallbackInfo& in
   call->args = ReadLogitsLossInputs(args, inputs, "inputs", *call);
   call->config = ReadPolicyLossConfig(args, config, "config");
   call->inPlace = args.Boolean(options, "inPlace", "options", false);
+  if (call->inPlace) call->logits = Napi::Persistent(call->args.logits);
   const std::size_t tokens = call->args.inputs.batch * call->args.inputs.steps;
   call->logp.Allocate(info.Env(), tokens);
   if (!call->inPlace) call->grad.Allocate(info.Env(), tokens * call->args.inputs.vocab);
