@@ -19,7 +19,7 @@
  *   --out <file>       JSON path (default bench/results/logits-loss-cpu-<cpu-slug>-<YYYY-MM-DD>.json)
  */
 import { fork } from 'node:child_process';
-import { cpus, totalmem } from 'node:os';
+import { cpus, loadavg, totalmem } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
@@ -199,7 +199,9 @@ async function main(): Promise<void> {
   }
   const torchThreads = runnerAddon().torchInfo().threads;
   const hardware = `${cpuModel}, ${cpus().length} cores, ${(totalmem() / 2 ** 30).toFixed(0)} GiB; SIMD ${caps.simd}; kernel threads ${caps.threads}; LibTorch ${caps.torch.version} with ${torchThreads} threads`;
+  const loadAtStart = loadavg();
   console.log(`dyco-rl logits-level policy loss (CPU) — ${hardware}`);
+  console.log(`load average at the start: ${loadAtStart.map((l) => l.toFixed(2)).join(', ')} (other processes share these cores)`);
   console.log(`loss: ${JSON.stringify(config)}, temperature ${TEMPERATURE}, every token unmasked, ℓ_old unset (no clipped token)\n`);
   const budget: TimingOptions = { budgetMs: args.quick ? 1500 : 10_000, minReps: args.quick ? 3 : 7, maxReps: 100, warmupMs: 200 };
 
@@ -304,6 +306,7 @@ async function main(): Promise<void> {
         capabilities: caps,
         kernelThreads: caps.threads,
         torchThreads,
+        loadAverage: { start: loadAtStart, end: loadavg() },
         commit: gitCommit(),
         date: now.toISOString(),
         quick: args.quick,
