@@ -1,5 +1,5 @@
 // logitsPolicyLoss({ logits, dtype?, targets, oldLogp?, refLogp?, advantages, mask, batch, steps,
-// vocab, temperature? }, config, { inPlace? }) (issue 7: the policy loss from logits).
+// vocab, temperature? }, config, { inPlace?, gradLogits? }) (issue 7: the policy loss from logits).
 #include "arguments.hpp"
 #include "kernel_call.hpp"
 #include "kernels.hpp"
@@ -14,15 +14,18 @@ struct LogitsPolicyLossCall : KernelCall {
   LogitsLossArguments args;
   PolicyLossConfig config;
   bool inPlace = false;
-  Float32Output logp, grad;  // grad: only when not in place
-  Napi::ObjectReference logits;  // returned as gradLogits in place (a napi_value would not outlive Prepare's scope)
+  Float32Output logp, grad;  // grad: allocated when neither in place nor given an array
+  // The array the gradient goes to when it is not `grad`: the logits (in place) or options.gradLogits
+  // (held by a reference: a napi_value would not outlive Prepare's scope).
+  Napi::ObjectReference target;
+  void* targetData = nullptr;
   PolicyLossMetrics metrics;
 
   Status Run() override {
     LogitsPolicyLossOutputs out;
     out.logp = logp.data;
     out.inPlace = inPlace;
-    out.gradLogits = inPlace ? const_cast<void*>(args.inputs.logits) : static_cast<void*>(grad.data);
+    out.gradLogits = targetData ? targetData : static_cast<void*>(grad.data);
     return LogitsPolicyLoss(args.inputs, config, out, &metrics);
   }
   Napi::Value Result(Napi::Env env) override {
@@ -33,7 +36,7 @@ struct LogitsPolicyLossCall : KernelCall {
     result.Set("kl", metrics.kl);
     result.Set("ratioMean", metrics.ratioMean);
     result.Set("logp", logp.Value());
-    result.Set("gradLogits", inPlace ? logits.Value() : grad.Value());
+    result.Set("gradLogits", targetData ? target.Value() : grad.Value());
     return result;
   }
 };
@@ -48,10 +51,26 @@ std::unique_ptr<KernelCall> PrepareLogitsPolicyLoss(const Napi::CallbackInfo& in
   call->args = ReadLogitsLossInputs(args, inputs, "inputs", *call);
   call->config = ReadPolicyLossConfig(args, config, "config");
   call->inPlace = args.Boolean(options, "inPlace", "options", false);
-  if (call->inPlace) call->logits = Napi::Persistent(call->args.logits);
-  const std::size_t tokens = call->args.inputs.batch * call->args.inputs.steps;
+  const LogitsPolicyLossInputs& in = call->args.inputs;
+  const std::size_t tokens = in.batch * in.steps, entries = tokens * in.vocab;
+  ArrayView<float> given = args.Float32(options, "gradLogits", "options", true);
+  if (call->inPlace) {
+    if (given) args.ThrowRange("options.gradLogits cannot be combined with options.inPlace (which writes the gradient over inputs.logits)");
+    call->target = Napi::Persistent(call->args.logits);
+    call->targetData = const_cast<void*>(in.logits);
+  } else if (given) {
+    args.ExpectLength(given.length, entries, "options.gradLogits", "inputs.batch × inputs.steps × inputs.vocab");
+    const auto* logitsBegin = static_cast<const char*>(in.logits);
+    const auto* logitsEnd = logitsBegin + entries * LogitsDtypeSize(in.dtype);
+    const auto* gradBegin = reinterpret_cast<const char*>(given.data);
+    const auto* gradEnd = gradBegin + entries * sizeof(float);
+    if (entries > 0 && gradBegin < logitsEnd && logitsBegin < gradEnd)
+      args.ThrowRange("options.gradLogits overlaps inputs.logits (use options.inPlace to write the gradient over the logits)");
+    call->target = Napi::Persistent(given.handle);
+    call->targetData = given.data;
+  }
   call->logp.Allocate(info.Env(), tokens);
-  if (!call->inPlace) call->grad.Allocate(info.Env(), tokens * call->args.inputs.vocab);
+  if (!call->targetData) call->grad.Allocate(info.Env(), entries);
   return call;
 }
 

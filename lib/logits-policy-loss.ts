@@ -47,6 +47,12 @@ export interface LogitsPolicyLossOptions {
    * untouched (every check runs before the gradient is written). Default false.
    */
   inPlace?: boolean;
+  /**
+   * A `Float32Array(batch*steps*vocab)` to write ∂loss/∂logits into instead of a new one, e.g. one
+   * buffer reused across training steps (a fresh array of this size costs the operating system's
+   * page faults on every call). Must not overlap the logits; not with `inPlace`.
+   */
+  gradLogits?: Float32Array;
 }
 
 /** Loss, metrics, new log-probs and the gradient with respect to the logits. */
@@ -64,8 +70,8 @@ export interface LogitsPolicyLossResult {
   /** `Float32Array(batch*steps)`: log-prob of each target under `softmax(logits / temperature)`; 0 on masked tokens. */
   logp: Float32Array;
   /**
-   * ∂loss/∂logits, `[batch, steps, vocab]`, 0 on rows of masked tokens: a new `Float32Array`, or
-   * with `inPlace` the `inputs.logits` array itself (same dtype).
+   * ∂loss/∂logits, `[batch, steps, vocab]`, 0 on rows of masked tokens: a new `Float32Array`,
+   * `options.gradLogits` when given, or with `inPlace` the `inputs.logits` array itself (same dtype).
    */
   gradLogits: Float32Array | Uint16Array;
 }
@@ -79,7 +85,8 @@ export interface LogitsPolicyLossResult {
  * in float64) and `ℓ = logits[target]/T − logsumexp`; the loss and `g = ∂loss/∂ℓ` come from the
  * same code as {@link policyLoss} (every algorithm, reduction and the sequence-level ratio); a
  * second pass writes `∂loss/∂logits_v = g·(1[v = target] − softmax_v)/T`. Extra memory is
- * `O(batch·steps)` besides the float32 gradient (none with `inPlace`).
+ * `O(batch·steps)` besides the float32 gradient (none with `inPlace`, or with a reused
+ * `options.gradLogits`).
  *
  * Accuracy (float32 logits): `logp` to about 1e-6 absolute; the gradient to about 1e-6 relative to
  * `|g|/T` per entry (the exponential is evaluated in float32). Half-precision inputs are widened
@@ -88,13 +95,14 @@ export interface LogitsPolicyLossResult {
  *
  * @param inputs - logits, targets and the loss terms; must not be modified until the promise settles.
  * @param config - the loss, exactly as for {@link policyLoss}.
- * @param options - `inPlace`.
+ * @param options - `inPlace`, or an output array `gradLogits`.
  * @returns (a promise of) the loss, the metrics of {@link policyLoss}, `logp` and `gradLogits`.
  * @throws (rejects) TypeError / RangeError naming the argument: wrong types or lengths (`logits`
  *   must hold `batch × steps × vocab` entries), a `dtype` that does not fit the array, a target
  *   outside `[0, vocab)`, a mask value other than 0/1, a non-positive temperature, NaN or
- *   `+Infinity` logits, `-Infinity` at a target or across a whole row, or non-finite loss terms
- *   on unmasked tokens.
+ *   `+Infinity` logits, `-Infinity` at a target or across a whole row, non-finite loss terms
+ *   on unmasked tokens, or an `options.gradLogits` of the wrong length, overlapping the logits, or
+ *   given together with `inPlace`.
  * @example
  * ```ts
  * const { loss, logp, gradLogits } = await logitsPolicyLoss(

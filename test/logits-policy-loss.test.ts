@@ -389,6 +389,45 @@ describe('logitsPolicyLoss: float16 and bfloat16 logits, in place', () => {
   });
 });
 
+describe('logitsPolicyLoss: options.gradLogits (a caller-provided float32 output)', () => {
+  it('receives exactly the gradient a fresh array would, for float32 and bfloat16 logits, and is returned', async () => {
+    for (const dtype of ['float32', 'bfloat16'] as const) {
+      const c = makeLogitsCase(950, { batch: 2, steps: 3, vocab: 1200, dtype }, { algorithm: 'dapo' });
+      const fresh = await logitsPolicyLoss(c.inputs, { algorithm: 'dapo' });
+      const out = new Float32Array(2 * 3 * 1200).fill(NaN);
+      const given = await logitsPolicyLoss(c.inputs, { algorithm: 'dapo' }, { gradLogits: out });
+      expect(given.gradLogits).toBe(out);
+      expectBitEqual(out, fresh.gradLogits as Float32Array, dtype);
+      // A Float32Array right after the bfloat16 logits in one ArrayBuffer does not overlap them.
+      if (dtype === 'bfloat16') {
+        const buffer = new ArrayBuffer(7200 * 2 + 7200 * 4);
+        const logits = new Uint16Array(buffer, 0, 7200);
+        logits.set(c.inputs.logits as Uint16Array);
+        const after = new Float32Array(buffer, 7200 * 2, 7200);
+        await logitsPolicyLoss({ ...c.inputs, logits }, { algorithm: 'dapo' }, { gradLogits: after });
+        expectBitEqual(after, fresh.gradLogits as Float32Array, 'adjacent output');
+      }
+    }
+  });
+
+  it('wrong type or length, overlap with the logits, or together with inPlace: rejected, nothing written', async () => {
+    const c = makeLogitsCase(951, { batch: 2, steps: 2, vocab: 10, dtype: 'float16' }, { algorithm: 'grpo' });
+    const grpo: PolicyLossConfig = { algorithm: 'grpo' };
+    await expectRejectsNamed(() => logitsPolicyLoss(c.inputs, grpo, { gradLogits: new Float64Array(40) as unknown as Float32Array }), TypeError, /options\.gradLogits must be a Float32Array/);
+    await expectRejectsNamed(() => logitsPolicyLoss(c.inputs, grpo, { gradLogits: new Float32Array(39) }), RangeError, /options\.gradLogits has 39 elements but inputs\.batch × inputs\.steps × inputs\.vocab requires 40/);
+    await expectRejectsNamed(() => logitsPolicyLoss(c.inputs, grpo, { gradLogits: new Float32Array(40), inPlace: true }), RangeError, /options\.gradLogits cannot be combined with options\.inPlace/);
+    const buffer = new ArrayBuffer(40 * 2 + 40 * 4);
+    const logits = new Uint16Array(buffer, 40, 40);
+    logits.set(c.inputs.logits as Uint16Array);
+    const before = logits.slice();
+    const overlapping = new Float32Array(buffer, 0, 40);
+    await expectRejectsNamed(() => logitsPolicyLoss({ ...c.inputs, logits }, grpo, { gradLogits: overlapping }), RangeError, /options\.gradLogits overlaps inputs\.logits/);
+    expectBitEqual(logits, before, 'logits after the rejected call');
+    const f32 = Float32Array.from(decodeHalf(c.inputs.logits as Uint16Array, 'float16'));
+    await expectRejectsNamed(() => logitsPolicyLoss({ ...c.inputs, logits: f32, dtype: undefined }, grpo, { gradLogits: f32 }), RangeError, /overlaps inputs\.logits/);
+  });
+});
+
 describe('logitsPolicyLoss: bad input is rejected with the argument named (never a crash)', () => {
   const V = 50;
   const base = (): LogitsPolicyLossInputs => {
