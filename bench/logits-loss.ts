@@ -1,8 +1,8 @@
 /**
  * `npm run bench:logits`: the logits-level policy loss (issue 7) on the CPU. In one process, per
- * shape: the fused kernel (`logitsPolicyLoss`, gradient to a new float32 array and in place) against
- * the LibTorch composite of the same loss (log_softmax(logits.float()/T) → gather → the ATen
- * reference loss → autograd backward, `logitsPolicyLossTorch`), samples interleaved so background
+ * shape: the fused kernel (`logitsPolicyLoss`, gradient to a new float32 array, to a reused one, and
+ * in place) against the LibTorch composite of the same loss (log_softmax(logits.float()/T) → gather
+ * → the ATen reference loss → autograd backward, `logitsPolicyLossTorch`), samples interleaved so background
  * load hits both, and a multi-threaded copy of as many bytes as the kernel must move (the bandwidth
  * roofline). Then, one child process per (shape, variant), the peak RSS one call adds. Last, the
  * runner's `trainStep` through the logits kernel against the log-prob path at tiny-vl sizes and at
@@ -106,12 +106,14 @@ function makeInputs(s: Shape): LogitsPolicyLossInputs {
   };
 }
 
-type Variant = 'fused' | 'fusedInPlace' | 'composite';
+type Variant = 'fused' | 'fusedReused' | 'fusedInPlace' | 'composite';
 const composite = (inputs: LogitsPolicyLossInputs) =>
   runnerAddon().logitsPolicyLossTorchAsync(inputs, config, { implementation: 'composite', returnGradient: false });
 
-function run(variant: Variant, inputs: LogitsPolicyLossInputs): Promise<unknown> {
+/** `out`: the float32 gradient buffer that 'fusedReused' writes into. */
+function run(variant: Variant, inputs: LogitsPolicyLossInputs, out?: Float32Array): Promise<unknown> {
   if (variant === 'fused') return logitsPolicyLoss(inputs, config);
+  if (variant === 'fusedReused') return logitsPolicyLoss(inputs, config, { gradLogits: out });
   if (variant === 'fusedInPlace') return logitsPolicyLoss(inputs, config, { inPlace: true });
   return composite(inputs);
 }
@@ -127,13 +129,16 @@ async function memoryChild(spec: string): Promise<void> {
   const { shape, variant } = JSON.parse(spec) as { shape: Shape; variant: Variant };
   // A small call of the same variant first: code pages, thread pools and allocator arenas are in
   // place before the measured call, so the peak is the call's own data.
-  await run(variant, makeInputs({ ...shape, batch: 1, steps: 2 }));
+  const small = { ...shape, batch: 1, steps: 2 };
+  await run(variant, makeInputs(small), new Float32Array(small.batch * small.steps * shape.vocab));
   const inputs = makeInputs(shape);
+  // A reused output buffer exists, and has been written, before the call.
+  const out = variant === 'fusedReused' ? new Float32Array(shape.batch * shape.steps * shape.vocab).fill(0) : undefined;
   // Linux: writing 5 to clear_refs resets the peak RSS (VmHWM); the parent starts this child with
   // glibc's mmap threshold at 64 KiB, so freed large blocks leave the RSS instead of staying cached.
   writeFileSync('/proc/self/clear_refs', '5');
   const before = statusKiB('VmRSS');
-  const result = await run(variant, inputs);
+  const result = await run(variant, inputs, out);
   process.send!({ addedKiB: statusKiB('VmHWM') - before, kept: result !== undefined });
 }
 
@@ -219,17 +224,19 @@ async function main(): Promise<void> {
     const copyFloats = (bytes: number) => Math.ceil(bytes / 2 / 4);
     const copySrc = new Float32Array(copyFloats(movedFused));
     const copyDst = new Float32Array(copySrc.length);
+    const reused = new Float32Array(entries);
     // The in-place call overwrites `work` with its gradient, which the next call reads as logits
     // (with ℓ_old unset and β = 0 the gradient stays small: nothing drifts). The kernel's time does
     // not depend on the values: no token is clipped and there is no −∞.
-    const [fused, fusedInPlace, torchComposite, copy] = await timeAsyncInterleaved(
+    const [fused, fusedReused, fusedInPlace, torchComposite, copy] = await timeAsyncInterleaved(
       [
         () => logitsPolicyLoss(inputs, config),
+        () => logitsPolicyLoss(inputs, config, { gradLogits: reused }),
         () => logitsPolicyLoss(work, config, { inPlace: true }),
         () => composite(inputs),
         async () => addon.copyMemory(copySrc, copyDst),
       ],
-      [budget, budget, budget, { ...budget, budgetMs: budget.budgetMs / 4 }],
+      [budget, budget, budget, budget, { ...budget, budgetMs: budget.budgetMs / 4 }],
     );
     const copyInPlace = (copy!.medianMs * movedInPlace) / movedFused;
     const gbps = (bytes: number, t: Timing) => bytes / (t.medianMs / 1000) / 1e9;
@@ -237,49 +244,67 @@ async function main(): Promise<void> {
       shape,
       name: shapeName(shape),
       logitsBytes: entries * elementBytes,
-      timings: { fused: fused!, fusedInPlace: fusedInPlace!, composite: torchComposite!, copy: copy! },
+      timings: { fused: fused!, fusedReused: fusedReused!, fusedInPlace: fusedInPlace!, composite: torchComposite!, copy: copy! },
       copyBytes: copySrc.byteLength,
-      speedup: { fused: torchComposite!.medianMs / fused!.medianMs, fusedInPlace: torchComposite!.medianMs / fusedInPlace!.medianMs },
+      speedup: {
+        fused: torchComposite!.medianMs / fused!.medianMs,
+        fusedReused: torchComposite!.medianMs / fusedReused!.medianMs,
+        fusedInPlace: torchComposite!.medianMs / fusedInPlace!.medianMs,
+      },
       bandwidth: {
         fusedGBps: gbps(movedFused, fused!),
+        fusedReusedGBps: gbps(movedFused, fusedReused!),
         fusedInPlaceGBps: gbps(movedInPlace, fusedInPlace!),
         copyGBps: gbps(2 * copySrc.byteLength, copy!),
         fusedCopyFraction: copy!.medianMs / fused!.medianMs,
+        fusedReusedCopyFraction: copy!.medianMs / fusedReused!.medianMs,
         fusedInPlaceCopyFraction: copyInPlace / fusedInPlace!.medianMs,
       },
-      peakAddedBytes: { fused: 0, fusedInPlace: 0, composite: 0 },
+      peakAddedBytes: { fused: 0, fusedReused: 0, fusedInPlace: 0, composite: 0 },
     });
   }
   const linux = process.platform === 'linux';
   if (linux) {
     for (const r of results) {
       process.stderr.write(`memory ${r.name} …\n`);
-      for (const variant of ['fused', 'fusedInPlace', 'composite'] as const) r.peakAddedBytes[variant] = await peakAdded(r.shape, variant);
+      for (const variant of ['fused', 'fusedReused', 'fusedInPlace', 'composite'] as const) r.peakAddedBytes[variant] = await peakAdded(r.shape, variant);
     }
   }
 
   const ms = (t: Timing) => `${t.medianMs.toFixed(1)} ms`;
   const mib = (b: number) => `${(b / 2 ** 20).toFixed(1)} MiB`;
-  const size = (b: number) => (b < 2 ** 20 ? `${(b / 1024).toFixed(0)} KiB` : mib(b));
-  console.log('| shape | logits | composite (LibTorch) | fused → float32 | fused in place | speed-up (fused / in place) | fused GB/s, %copy | in place GB/s, %copy |');
-  console.log('|---|---|---|---|---|---|---|---|');
+  const size = (b: number) => (Math.abs(b) < 2 ** 20 ? `${(b / 1024).toFixed(0)} KiB` : mib(b));
+  console.log('time of one call (median) and speed-up over the composite:');
+  console.log('| shape | logits | composite (LibTorch) | fused → new float32 | fused → reused float32 | fused in place |');
+  console.log('|---|---|---|---|---|---|');
+  const cell = (t: Timing, speedup: number) => `${ms(t)} (${speedup.toFixed(1)}×)`;
+  for (const r of results) {
+    const t = r.timings;
+    console.log(
+      `| ${r.name} | ${mib(r.logitsBytes)} | ${ms(t.composite)} | ${cell(t.fused, r.speedup.fused)} | ` +
+        `${cell(t.fusedReused, r.speedup.fusedReused)} | ${cell(t.fusedInPlace, r.speedup.fusedInPlace)} |`,
+    );
+  }
+  console.log('\nbandwidth (compulsory bytes / time) and share of the measured copy bandwidth:');
+  console.log('| shape | copy | fused → new float32 | fused → reused float32 | fused in place |\n|---|---|---|---|---|');
+  const bw = (gb: number, fraction: number) => `${gb.toFixed(1)} GB/s, ${(100 * fraction).toFixed(0)}%`;
   for (const r of results) {
     const b = r.bandwidth;
     console.log(
-      `| ${r.name} | ${mib(r.logitsBytes)} | ${ms(r.timings.composite)} | ${ms(r.timings.fused)} | ${ms(r.timings.fusedInPlace)} | ` +
-        `${r.speedup.fused.toFixed(2)}× / ${r.speedup.fusedInPlace.toFixed(2)}× | ${b.fusedGBps.toFixed(1)}, ${(100 * b.fusedCopyFraction).toFixed(0)}% | ` +
-        `${b.fusedInPlaceGBps.toFixed(1)}, ${(100 * b.fusedInPlaceCopyFraction).toFixed(0)}% |`,
+      `| ${r.name} | ${b.copyGBps.toFixed(1)} GB/s | ${bw(b.fusedGBps, b.fusedCopyFraction)} | ` +
+        `${bw(b.fusedReusedGBps, b.fusedReusedCopyFraction)} | ${bw(b.fusedInPlaceGBps, b.fusedInPlaceCopyFraction)} |`,
     );
   }
   if (linux) {
-    console.log('\npeak RSS one call adds (child process per cell; the float32 gradient, when returned, is part of it):');
-    console.log('| shape | composite | fused → float32 | fused in place | composite / fused → float32 | composite / in place |\n|---|---|---|---|---|---|');
+    console.log('\npeak RSS one call adds (child process per cell; a new float32 gradient is part of it, a reused one is not):');
+    console.log('| shape | composite | fused → new float32 | fused → reused float32 | fused in place | composite / fused → new |\n|---|---|---|---|---|---|');
     for (const r of results) {
       const p = r.peakAddedBytes;
-      // RSS moves in 4 KiB pages: an in-place peak below one page reads as 0.
-      const inPlaceRatio = p.fusedInPlace > 0 ? `${(p.composite / p.fusedInPlace).toFixed(0)}×` : `> ${(p.composite / 4096).toFixed(0)}× (under one page)`;
-      console.log(`| ${r.name} | ${size(p.composite)} | ${size(p.fused)} | ${size(p.fusedInPlace)} | ${(p.composite / p.fused).toFixed(1)}× | ${inPlaceRatio} |`);
+      console.log(
+        `| ${r.name} | ${size(p.composite)} | ${size(p.fused)} | ${size(p.fusedReused)} | ${size(p.fusedInPlace)} | ${(p.composite / p.fused).toFixed(1)}× |`,
+      );
     }
+    console.log('(VmHWM is a page-granular, lazily updated counter: values within a few hundred KiB of 0, negative ones included, mean "nothing measurable".)');
   }
 
   let train: TrainRow[] = [];
@@ -313,7 +338,8 @@ async function main(): Promise<void> {
         loss: config,
         temperature: TEMPERATURE,
         method:
-          'medians of interleaved samples (bench/timing.ts); composite = logitsPolicyLossTorch implementation composite, returnGradient false; ' +
+          'medians of interleaved samples (bench/timing.ts); fused = logitsPolicyLoss with a new float32 gradient array per call, fusedReused = into one options.gradLogits array, ' +
+          'fusedInPlace = inPlace (each call reads the previous gradient as logits); composite = logitsPolicyLossTorch implementation composite, returnGradient false; ' +
           'copy = addon.copyMemory over half the fused call’s compulsory bytes (it reads and writes them); peak RSS = VmHWM after one call minus VmRSS before, child process, MALLOC_MMAP_THRESHOLD_=65536',
         goalsForTheGpu: { speedupAtLeast: 5, peakMemoryRatioAtLeast: 10, copyFractionAtLeast: 0.7, note: 'issue 7 states these for the GPU benchmark; shown for reference' },
         shapes: results,
