@@ -90,7 +90,7 @@ export interface LogitsPolicyLossResult {
  *
  * Accuracy against a float64 evaluation of the same inputs (measured on the tests' cases): `logp`
  * within about 1e-6 absolute (plus float32 rounding, 6e-8·|logp|, for very unlikely targets); each
- * gradient entry within about 1e-6 of its own value where softmax > e^-10, up to ~5e-6 relative for
+ * gradient entry within about 1e-6 of its own value where softmax > e^-10, up to ~1e-5 relative for
  * far smaller probabilities (the exponential's argument and value are float32).
  * Half-precision inputs are widened exactly; an in-place half-precision gradient is the float32 one
  * rounded to nearest even (2^-8 relative for bfloat16, 2^-11 for float16).
