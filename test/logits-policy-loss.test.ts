@@ -389,6 +389,21 @@ describe('logitsPolicyLoss: float16 and bfloat16 logits, in place', () => {
   });
 });
 
+describe('logitsPolicyLoss: concurrent calls', () => {
+  it('calls in flight together (libuv workers sharing the thread pool) give the results of calls made one at a time, bit for bit', async () => {
+    const c = makeLogitsCase(960, { batch: 4, steps: 8, vocab: 3000, temperature: 0.9 }, { algorithm: 'grpo' });
+    const algorithms = ['grpo', 'dapo', 'gspo', 'sapo', 'grpo', 'bnpo'] as const;
+    const sequential: LogitsPolicyLossResult[] = [];
+    for (const algorithm of algorithms) sequential.push(await logitsPolicyLoss(c.inputs, { algorithm }));
+    const together = await Promise.all(algorithms.map((algorithm) => logitsPolicyLoss(c.inputs, { algorithm })));
+    together.forEach((r, k) => {
+      expect(r.loss, algorithms[k]).toBe(sequential[k]!.loss);
+      expectBitEqual(r.gradLogits, sequential[k]!.gradLogits, `${algorithms[k]} gradient`);
+      expectBitEqual(r.logp, sequential[k]!.logp, `${algorithms[k]} logp`);
+    });
+  });
+});
+
 describe('logitsPolicyLoss: options.gradLogits (a caller-provided float32 output)', () => {
   it('receives exactly the gradient a fresh array would, for float32 and bfloat16 logits, and is returned', async () => {
     for (const dtype of ['float32', 'bfloat16'] as const) {
