@@ -126,7 +126,19 @@ function statusKiB(field: 'VmRSS' | 'VmHWM'): number {
 }
 
 async function memoryChild(spec: string): Promise<void> {
-  const { shape, variant } = JSON.parse(spec) as { shape: Shape; variant: Variant };
+  const parsed = JSON.parse(spec) as { shape: Shape; variant: Variant } | { train: TrainSize; implementation: 'logits' | 'fused' };
+  if ('train' in parsed) {
+    // One trainStep after a first one (code, pools, AdamW state in place).
+    const { policy, step } = await trainingSetup(parsed.train);
+    await step(parsed.implementation);
+    writeFileSync('/proc/self/clear_refs', '5');
+    const before = statusKiB('VmRSS');
+    await step(parsed.implementation);
+    process.send!({ addedKiB: statusKiB('VmHWM') - before });
+    await policy.dispose();
+    return;
+  }
+  const { shape, variant } = parsed;
   // A small call of the same variant first: code pages, thread pools and allocator arenas are in
   // place before the measured call, so the peak is the call's own data.
   const small = { ...shape, batch: 1, steps: 2 };
@@ -142,32 +154,54 @@ async function memoryChild(spec: string): Promise<void> {
   process.send!({ addedKiB: statusKiB('VmHWM') - before, kept: result !== undefined });
 }
 
-function peakAdded(shape: Shape, variant: Variant): Promise<number> {
+function childPeak(spec: object, label: string): Promise<number> {
   return new Promise((resolve, reject) => {
-    const child = fork(fileURLToPath(import.meta.url), ['--memory-child', JSON.stringify({ shape, variant })], {
+    const child = fork(fileURLToPath(import.meta.url), ['--memory-child', JSON.stringify(spec)], {
       execArgv: process.execArgv,
       env: { ...process.env, MALLOC_MMAP_THRESHOLD_: '65536' },
     });
     child.on('message', (m: { addedKiB: number }) => resolve(m.addedKiB * 1024));
     child.on('error', reject);
-    child.on('exit', (code) => code !== 0 && reject(new Error(`memory child ${shapeName(shape)} ${variant} exited with ${code}`)));
+    child.on('exit', (code) => code !== 0 && reject(new Error(`memory child ${label} exited with ${code}`)));
   });
 }
 
+const peakAdded = (shape: Shape, variant: Variant) => childPeak({ shape, variant }, `${shapeName(shape)} ${variant}`);
+
 // ---- runner: trainStep through each implementation ---------------------------------------------
-interface TrainRow {
+interface TrainSize {
   vocabSize: number;
   hidden: number;
-  batch: number;
   steps: number;
+}
+
+interface TrainRow extends TrainSize {
+  batch: number;
   logits: Timing;
   fused: Timing;
   /** fused median / logits median (> 1: the logits kernel is faster). */
   speedup: number;
+  /** Peak RSS one trainStep adds (child processes), when measured. */
+  peakAddedBytes?: { logits: number; fused: number };
+}
+
+/** A 2-layer tiny-vl, a 4 prompts × 4 completions rollout without EOS, and a trainStep on it (learning rate 0). */
+async function trainingSetup({ vocabSize, hidden, steps }: TrainSize) {
+  const policyConfig = { vocabSize, hidden, layers: 2, heads: 4, kvHeads: 2, intermediate: 2 * hidden, maxContext: 512 };
+  const policy = await Policy.create(policyConfig, { device: 'cpu', seed: 1 });
+  const random = mulberry32(5);
+  const images = Float32Array.from({ length: 4 * 16 * 16 * 3 }, () => random());
+  const prompts = Array.from({ length: 4 }, () => Int32Array.from([3, 1, 5, 6, 7, 8]));
+  const rollout = await policy.generate({ images, prompts, groupSize: 4, maxNewTokens: steps, eosId: -1 });
+  const refLogp = await policy.logprobs(rollout, { model: 'reference' });
+  const advantages = Float32Array.from({ length: rollout.batch }, (_, b) => (b % 2 ? 1 : -1));
+  const options = { advantages, oldLogp: rollout.logprobs, refLogp, learningRate: 0 };
+  const step = (implementation: 'logits' | 'fused') => policy.trainStep(rollout, { ...options, implementation });
+  return { policy, batch: rollout.batch, step };
 }
 
 async function trainSteps(budget: TimingOptions): Promise<TrainRow[]> {
-  const sizes = args.quick
+  const sizes: TrainSize[] = args.quick
     ? [{ vocabSize: 64, hidden: 64, steps: 16 }]
     : [
         { vocabSize: 64, hidden: 64, steps: 32 },
@@ -175,22 +209,18 @@ async function trainSteps(budget: TimingOptions): Promise<TrainRow[]> {
         { vocabSize: 32768, hidden: 128, steps: 64 },
       ];
   const rows: TrainRow[] = [];
-  for (const { vocabSize, hidden, steps } of sizes) {
-    const policyConfig = { vocabSize, hidden, layers: 2, heads: 4, kvHeads: 2, intermediate: 2 * hidden, maxContext: 512 };
-    const policy = await Policy.create(policyConfig, { device: 'cpu', seed: 1 });
-    const random = mulberry32(5);
-    const images = Float32Array.from({ length: 4 * 16 * 16 * 3 }, () => random());
-    const prompts = Array.from({ length: 4 }, () => Int32Array.from([3, 1, 5, 6, 7, 8]));
-    const rollout = await policy.generate({ images, prompts, groupSize: 4, maxNewTokens: steps, eosId: -1 });
-    const refLogp = await policy.logprobs(rollout, { model: 'reference' });
-    const advantages = Float32Array.from({ length: rollout.batch }, (_, b) => (b % 2 ? 1 : -1));
-    const options = { advantages, oldLogp: rollout.logprobs, refLogp, learningRate: 0 };
-    const [logits, fused] = await timeAsyncInterleaved(
-      [() => policy.trainStep(rollout, { ...options, implementation: 'logits' }), () => policy.trainStep(rollout, { ...options, implementation: 'fused' })],
-      [budget, budget],
-    );
-    rows.push({ vocabSize, hidden, batch: rollout.batch, steps, logits: logits!, fused: fused!, speedup: fused!.medianMs / logits!.medianMs });
+  for (const size of sizes) {
+    const { policy, batch, step } = await trainingSetup(size);
+    const [logits, fused] = await timeAsyncInterleaved([() => step('logits'), () => step('fused')], [budget, budget]);
+    rows.push({ ...size, batch, logits: logits!, fused: fused!, speedup: fused!.medianMs / logits!.medianMs });
     await policy.dispose();
+  }
+  if (process.platform === 'linux') {
+    const largest = sizes[sizes.length - 1]!;
+    rows[rows.length - 1]!.peakAddedBytes = {
+      logits: await childPeak({ train: largest, implementation: 'logits' }, 'trainStep logits'),
+      fused: await childPeak({ train: largest, implementation: 'fused' }, 'trainStep fused'),
+    };
   }
   return rows;
 }
@@ -314,6 +344,12 @@ async function main(): Promise<void> {
     console.log("\nrunner trainStep (2-layer tiny-vl, 4 prompts × 4 completions, ℓ_old from the rollout, KL), 'logits' vs 'fused':");
     console.log('| vocab | hidden | tokens | logits | fused | fused / logits |\n|---|---|---|---|---|---|');
     for (const t of train) console.log(`| ${t.vocabSize} | ${t.hidden} | ${t.batch}×${t.steps} | ${ms(t.logits)} | ${ms(t.fused)} | ${t.speedup.toFixed(2)} |`);
+    const measured = train.find((t) => t.peakAddedBytes);
+    if (measured?.peakAddedBytes)
+      console.log(
+        `peak RSS one trainStep adds at vocab ${measured.vocabSize} (${measured.batch}×${measured.steps} tokens): ` +
+          `'logits' ${mib(measured.peakAddedBytes.logits)}, 'fused' ${mib(measured.peakAddedBytes.fused)}`,
+      );
   }
 
   const now = new Date();
