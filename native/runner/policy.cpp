@@ -300,6 +300,7 @@ Status Policy::TrainStep(const PromptInputs& prompts, const CompletionInputs& co
   } catch (const StatusException& e) {
     return e.status;
   }
+  if (implementation == LossImplementation::kReference) out->loss.loss = loss.item<double>();  // no metrics from it
   loss.backward();
   out->learningRate = lr < 0 ? optimizer_.options().learningRate : lr;
   out->gradNorm = optimizer_.Step(out->learningRate);

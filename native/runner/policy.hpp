@@ -101,8 +101,8 @@ class Policy {
   // Teacher-forced log-probs [batch, steps] (0 where masked), from the policy or its reference copy.
   std::vector<float> Logprobs(const PromptInputs& prompts, const CompletionInputs& completions, bool reference,
                               AttentionMaps* attention);
-  // One policy-gradient step through a fused kernel loss (kLogits or kLogprobs); `lr` < 0 uses the
-  // configured rate.
+  // One policy-gradient step; `lr` < 0 uses the configured rate. The metrics come from the fused
+  // kernels (kLogits, kLogprobs); kReference reports the loss only.
   Status TrainStep(const PromptInputs& prompts, const CompletionInputs& completions, const PolicyLossTerms& terms,
                    double lr, LossImplementation implementation, StepResult* out);
   // One supervised step: mean cross-entropy of the unmasked completion tokens.
