@@ -43,6 +43,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   RegisterCoordination(env, exports);
   RegisterAdvantages(env, exports);
   RegisterPolicyLoss(env, exports);
+  RegisterLogitsPolicyLoss(env, exports);
   return exports;
 }
 

@@ -104,6 +104,11 @@ ArrayView<std::uint8_t> Arguments::Uint8(const Napi::Object& object, const char*
   return Typed<std::uint8_t, napi_uint8_array>(object.Get(key), Qualified(owner, key), "Uint8Array", optional);
 }
 
+ArrayView<std::uint16_t> Arguments::Uint16(const Napi::Object& object, const char* key, const char* owner,
+                                           bool optional) const {
+  return Typed<std::uint16_t, napi_uint16_array>(object.Get(key), Qualified(owner, key), "Uint16Array", optional);
+}
+
 ArrayView<float> Arguments::Float32(const Napi::Value& value, const std::string& name, bool optional) const {
   return Typed<float, napi_float32_array>(value, name, "Float32Array", optional);
 }

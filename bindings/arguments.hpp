@@ -36,6 +36,7 @@ class Arguments {
   ArrayView<float> Float32(const Napi::Object& object, const char* key, const char* owner, bool optional) const;
   ArrayView<std::int32_t> Int32(const Napi::Object& object, const char* key, const char* owner, bool optional) const;
   ArrayView<std::uint8_t> Uint8(const Napi::Object& object, const char* key, const char* owner, bool optional) const;
+  ArrayView<std::uint16_t> Uint16(const Napi::Object& object, const char* key, const char* owner, bool optional) const;
 
   // A value (an array element, say) as a TypedArray, named `name` in errors.
   ArrayView<float> Float32(const Napi::Value& value, const std::string& name, bool optional) const;

@@ -9,5 +9,6 @@ void RegisterAttentionStats(Napi::Env env, Napi::Object exports);
 void RegisterCoordination(Napi::Env env, Napi::Object exports);
 void RegisterAdvantages(Napi::Env env, Napi::Object exports);
 void RegisterPolicyLoss(Napi::Env env, Napi::Object exports);
+void RegisterLogitsPolicyLoss(Napi::Env env, Napi::Object exports);
 
 }  // namespace dyco::bind

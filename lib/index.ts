@@ -41,6 +41,13 @@ export {
   type PolicyLossResult,
 } from './policy-loss.js';
 export {
+  logitsPolicyLoss,
+  type LogitsDtype,
+  type LogitsPolicyLossInputs,
+  type LogitsPolicyLossOptions,
+  type LogitsPolicyLossResult,
+} from './logits-policy-loss.js';
+export {
   Policy,
   type TinyVLConfig,
   type PolicyOptions,

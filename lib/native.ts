@@ -23,6 +23,8 @@ export interface NativeAddon {
   groupAdvantages(...args: unknown[]): Float32Array;
   policyLoss(...args: unknown[]): unknown;
   policyLossAsync(...args: unknown[]): Promise<unknown>;
+  logitsPolicyLoss(...args: unknown[]): unknown;
+  logitsPolicyLossAsync(...args: unknown[]): Promise<unknown>;
   copyMemory(src: Float32Array, dst: Float32Array): void;
 }
 

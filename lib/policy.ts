@@ -172,6 +172,14 @@ export interface TrainStepOptions {
   loss?: PolicyLossConfig;
   /** Overrides the configured learning rate for this step (schedules). */
   learningRate?: number;
+  /**
+   * How the loss is computed and differentiated (the results agree to float32 rounding):
+   * `'logits'` (default): the logits-level kernel ({@link logitsPolicyLoss}) as the autograd node
+   * on the output projection, so no log-softmax over the vocabulary is materialised (on CUDA, until
+   * that kernel has a CUDA version, it runs `'fused'`'s computation);
+   * `'fused'`: LibTorch's log_softmax and gather, then {@link policyLoss} as the autograd node.
+   */
+  implementation?: 'logits' | 'fused';
 }
 
 /** Metrics of one policy-gradient step. */
@@ -365,8 +373,9 @@ export class Policy {
   }
 
   /**
-   * One policy-gradient step: log-probs with autograd, the kernel core's fused `policyLoss`
-   * (its ∂loss/∂logp is the backward of a custom autograd node), gradient clipping, AdamW.
+   * One policy-gradient step: the teacher-forced forward pass, the policy loss through a fused
+   * kernel as a custom autograd node (by default the logits-level one: its ∂loss/∂logits, written
+   * over the output projection's logits, is the node's backward), gradient clipping, AdamW.
    */
   async trainStep(batch: CompletionBatch, options: TrainStepOptions): Promise<TrainStepResult> {
     const normalised = normalisePrompts(batch, 'Policy.trainStep');
@@ -380,11 +389,15 @@ export class Policy {
   }
 
   /**
-   * ∂loss/∂parameters of the policy loss without updating anything, through the fused kernel
-   * (`implementation: 'fused'`, what {@link Policy.trainStep} uses) or through the loss composed of
-   * LibTorch operations as the reference code writes it (`'reference'`). For tests and debugging.
+   * ∂loss/∂parameters of the policy loss without updating anything, through either of
+   * {@link Policy.trainStep}'s implementations (`'logits'`, the default, or `'fused'`) or through the
+   * loss composed of LibTorch operations as the reference code writes it (`'reference'`:
+   * log_softmax, gather, the loss in float64, autograd). For tests and debugging.
    */
-  async gradients(batch: CompletionBatch, options: Omit<TrainStepOptions, 'learningRate'> & { implementation?: 'fused' | 'reference' }): Promise<GradientsResult> {
+  async gradients(
+    batch: CompletionBatch,
+    options: Omit<TrainStepOptions, 'learningRate' | 'implementation'> & { implementation?: 'logits' | 'fused' | 'reference' },
+  ): Promise<GradientsResult> {
     const normalised = normalisePrompts(batch, 'Policy.gradients');
     return this.#enqueue(() => this.#native.gradients(normalised, options) as Promise<GradientsResult>);
   }

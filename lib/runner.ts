@@ -28,6 +28,15 @@ export type TorchCapability =
 export interface NativeRunner {
   torchInfo(): { version: string; cuda: boolean; cudaDevices: number; threads: number };
   createPolicy(config: object, options: object): Promise<NativePolicy>;
+  /**
+   * Tests and benchmarks only: the logits-level policy loss on host arrays (the inputs of
+   * `logitsPolicyLoss`) through LibTorch, either the ATen composite (`log_softmax(logits.float()/T)`
+   * → gather → reference loss → autograd backward; `implementation: 'composite'`) or the runner's
+   * autograd node around the logits kernel (`'node'`). Returns `loss`, `logp` (composite only) and
+   * the float32 `gradLogits` (unless `returnGradient: false`).
+   */
+  logitsPolicyLossTorch(inputs: object, config: object, options?: object): unknown;
+  logitsPolicyLossTorchAsync(inputs: object, config: object, options?: object): Promise<unknown>;
 }
 
 /** The native policy handle behind {@link Policy}. Every method but `info`/`dispose` returns a Promise. */

@@ -43,6 +43,36 @@ static __attribute__((always_inline)) inline double VecExp(double x) {
   return p * __builtin_bit_cast(double, scaleBits);
 }
 
+// e^x in float32 for x ≤ 88.3, relative error ≤ 3e-7 (~2.5 ulp; degree-7 Taylor on |r| ≤ ln2/2,
+// truncation ≤ 5e-9, plus float rounding), for the softmax loops over the vocabulary. Below
+// ln(FLT_MIN) ≈ −87.34 the result is exactly 0 (so −∞ gives 0, as a softmax needs; values that
+// would be subnormal are flushed, an absolute error below 1.2e-38). Above 88.3 it saturates at
+// e^88.3 ≈ 2.2e38 (callers only pass x ≤ 0). NaN propagates.
+static __attribute__((always_inline)) inline float VecExpF(float x) {
+  constexpr float kLog2e = 1.44269504f;
+  constexpr float kLn2Hi = 0.693145752f;  // ln 2 with its low 9 bits zero: k·kLn2Hi is exact for |k| < 2^9
+  constexpr float kLn2Lo = 1.42860677e-6f;
+  constexpr float kShifter = 12582912.0f;  // 1.5·2^23: adding it rounds to an integer in the low bits
+  const bool underflow = x < -87.33654f;
+  x = x < -87.33654f ? -87.33654f : x;
+  x = x > 88.3f ? 88.3f : x;  // keeps k ≤ 127, so 2^k is a normal float
+  const float shifted = x * kLog2e + kShifter;
+  const float k = shifted - kShifter;
+  const float r = (x - k * kLn2Hi) - k * kLn2Lo;
+  float p = 1.0f / 5040.0f;
+  p = p * r + 1.0f / 720.0f;
+  p = p * r + 1.0f / 120.0f;
+  p = p * r + 1.0f / 24.0f;
+  p = p * r + 1.0f / 6.0f;
+  p = p * r + 0.5f;
+  p = p * r + 1.0f;
+  p = p * r + 1.0f;
+  constexpr std::uint32_t kShifterBits = __builtin_bit_cast(std::uint32_t, kShifter);
+  const std::uint32_t scaleBits = (__builtin_bit_cast(std::uint32_t, shifted) - kShifterBits + 127u) << 23;
+  const float result = p * __builtin_bit_cast(float, scaleBits);
+  return underflow ? 0.0f : result;
+}
+
 // tanh through VecExp: sign(x)·(1 − e^{−2|x|})/(1 + e^{−2|x|}); absolute error ~1e-16.
 static __attribute__((always_inline)) inline double VecTanh(double x) {
   double e = VecExp(-2.0 * (x < 0 ? -x : x));

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mkdtemp, rm, writeFile, readdir } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { attentionStats, capabilities, Policy, type PolicyLossConfig, type Rollout } from '../lib/index.js';
+import { attentionStats, capabilities, Policy, type GradientsResult, type PolicyLossConfig, type Rollout } from '../lib/index.js';
 import { Rng } from './helpers/prng.js';
 import { closeReport, expectAllClose, expectBitEqual, expectRejectsNamed } from './helpers/assert.js';
 import { eosId, makeImages, makePrompts, testConfig } from './helpers/policy-data.js';
@@ -147,7 +147,7 @@ describeTorch('Policy (LibTorch runner, CPU)', () => {
     { algorithm: 'grpo', delta: 1.5, epsLow: 0.1, epsHigh: 0.1 },
   ];
   for (const loss of algorithms) {
-    it(`trainStep's gradients (fused kernel node) equal LibTorch autograd through the reference loss: ${JSON.stringify(loss)}`, async () => {
+    it(`trainStep's gradients (logits kernel node, and log-prob kernel node) equal LibTorch autograd through the reference loss: ${JSON.stringify(loss)}`, async () => {
       const r = await policy.generate(request);
       const local = new Rng(99);
       // Perturbed old and reference log-probs: ratios away from 1 (some clipped), a non-zero KL.
@@ -158,23 +158,47 @@ describeTorch('Policy (LibTorch runner, CPU)', () => {
         ? Float32Array.from({ length: r.batch * r.steps }, () => local.range(-1.5, 1.5))
         : Float32Array.from({ length: r.batch }, () => local.range(-1.5, 1.5));
       const options = { advantages, oldLogp, refLogp, loss };
-      const fused = await policy.gradients(r, { ...options, implementation: 'fused' });
       const reference = await policy.gradients(r, { ...options, implementation: 'reference' });
-      expect(fused.loss).toBeCloseTo(reference.loss, 5);
-      const names = Object.keys(reference.gradients);
-      expect(Object.keys(fused.gradients).sort()).toEqual(names.sort());
-      let total = 0;
-      for (const name of names) {
-        const g = fused.gradients[name]!;
-        const ref = reference.gradients[name]!;
-        const scale = Math.max(...Array.from(ref, Math.abs));
-        total += scale;
-        const report = closeReport(g, ref, { abs: 1e-6 + 1e-4 * scale, rel: 1e-3 });
-        expect(report.ok, `${name}: worst index ${report.index}: ${report.got} vs ${report.expected}`).toBe(true);
+      const byDefault = await policy.gradients(r, options);
+      for (const implementation of ['logits', 'fused'] as const) {
+        const fused = await policy.gradients(r, { ...options, implementation });
+        if (implementation === 'logits') expect(byDefault).toEqual(fused); // the default is what trainStep uses
+        expectGradientsClose(fused, reference, implementation);
       }
-      expect(total).toBeGreaterThan(0);
     });
   }
+
+  it("temperature 0.7 and a 3000-token vocabulary (several blocks per row): 'logits' gradients equal the reference's", async () => {
+    const big = await Policy.create({ ...testConfig, vocabSize: 3000 }, { device: 'cpu', seed: 13 });
+    const r = await big.generate({ ...request, temperature: 0.7 });
+    expect(r.temperature).toBe(0.7);
+    const local = new Rng(5);
+    const oldLogp = r.logprobs.map((v) => v + (local.uniform() - 0.5) * 0.6);
+    const refLogp = r.logprobs.map((v) => v + (local.uniform() - 0.5) * 0.4);
+    for (const loss of [{ algorithm: 'dapo' }, { algorithm: 'gspo' }] as PolicyLossConfig[]) {
+      const advantages = Float32Array.from({ length: r.batch }, () => local.range(-1.5, 1.5));
+      const options = { advantages, oldLogp, refLogp, loss };
+      const reference = await big.gradients(r, { ...options, implementation: 'reference' });
+      expectGradientsClose(await big.gradients(r, { ...options, implementation: 'logits' }), reference, `logits ${loss.algorithm}`);
+    }
+    await big.dispose();
+  });
+
+  it("trainStep through 'logits' and through 'fused' takes the same step (weights abs 1e-6 + rel 1e-4)", async () => {
+    const a = await Policy.create(testConfig, { device: 'cpu', seed: 17, learningRate: 1e-3 });
+    const b = await Policy.create(testConfig, { device: 'cpu', seed: 17, learningRate: 1e-3 });
+    const r = await a.generate(request);
+    const advantages = Float32Array.from({ length: r.batch }, (_, k) => (k % 3) - 1);
+    const ref = await a.logprobs(r, { model: 'reference' });
+    const sa = await a.trainStep(r, { advantages, oldLogp: r.logprobs, refLogp: ref, implementation: 'logits' });
+    const sb = await b.trainStep(r, { advantages, oldLogp: r.logprobs, refLogp: ref, implementation: 'fused' });
+    expect(sa.loss).toBeCloseTo(sb.loss, 6);
+    expect(sa.kl).toBeCloseTo(sb.kl, 6);
+    expect(sa.gradNorm).toBeCloseTo(sb.gradNorm, 5);
+    const [wa, wb] = [await exportWeights(a), await exportWeights(b)];
+    for (const [name, w] of wa) expectAllClose(w, wb.get(name)!, { abs: 1e-6, rel: 1e-4 }, name);
+    await Promise.all([a.dispose(), b.dispose()]);
+  });
 
   it('trainStep applies clipped AdamW to those gradients (first step: Δp = −lr·g/(|g|+ε))', async () => {
     const p = await Policy.create(testConfig, { device: 'cpu', seed: 3, learningRate: 1e-3, maxGradNorm: 0 });
@@ -302,6 +326,8 @@ describeTorch('Policy (LibTorch runner, CPU)', () => {
       await expectRejectsNamed(() => policy.trainStep(r, { advantages: new Float32Array(5) }), RangeError, /options\.advantages has 5 elements/);
       await expectRejectsNamed(() => policy.trainStep(r, { advantages, oldLogp: new Float32Array(3) }), RangeError, /options\.oldLogp has 3 elements/);
       await expectRejectsNamed(() => policy.trainStep(r, { advantages, loss: { algorithm: 'ppo' as 'grpo' } }), RangeError, /options\.loss\.algorithm must be one of/);
+      await expectRejectsNamed(() => policy.trainStep(r, { advantages, implementation: 'reference' as 'fused' }), RangeError, /options\.implementation must be one of 'logits', 'fused'/);
+      await expectRejectsNamed(() => policy.gradients(r, { advantages, implementation: 'composite' as 'fused' }), RangeError, /options\.implementation must be one of 'logits', 'fused', 'reference'/);
       const nanOld = r.logprobs.slice();
       const firstUnmasked = r.mask.indexOf(1);
       nanOld[firstUnmasked] = Number.NaN;
@@ -323,6 +349,23 @@ describeTorch('Policy (LibTorch runner, CPU)', () => {
     });
   });
 });
+
+/** Parameter gradients within abs 1e-6 + 1e-4·(largest |g| of the tensor) + rel 1e-3 of the reference's; losses to 5 digits. */
+function expectGradientsClose(got: GradientsResult, reference: GradientsResult, label: string): void {
+  expect(got.loss, `${label} loss`).toBeCloseTo(reference.loss, 5);
+  const names = Object.keys(reference.gradients);
+  expect(Object.keys(got.gradients).sort()).toEqual([...names].sort());
+  let total = 0;
+  for (const name of names) {
+    const g = got.gradients[name]!;
+    const ref = reference.gradients[name]!;
+    const scale = Math.max(...Array.from(ref, Math.abs));
+    total += scale;
+    const report = closeReport(g, ref, { abs: 1e-6 + 1e-4 * scale, rel: 1e-3 });
+    expect(report.ok, `${label} ${name}: worst index ${report.index}: ${report.got} vs ${report.expected}`).toBe(true);
+  }
+  expect(total).toBeGreaterThan(0);
+}
 
 async function exportWeights(policy: Policy): Promise<Map<string, Float32Array>> {
   // Through a checkpoint: the public way to read the weights.

@@ -239,11 +239,22 @@ std::unique_ptr<KernelCall> PrepareLogprobs(const Napi::CallbackInfo& info) {
 namespace {
 struct TrainCall : LossCall {
   double learningRate = -1.0;
+  runner::LossImplementation implementation = runner::LossImplementation::kLogits;
   runner::StepResult step;
 
-  Status Work() override { return policy->TrainStep(prompts, completions, terms, learningRate, &step); }
+  Status Work() override { return policy->TrainStep(prompts, completions, terms, learningRate, implementation, &step); }
   Napi::Value Result(Napi::Env env) override { return StepValue(env, step, true); }
 };
+
+// options.implementation: 'logits' (default: the logits-level kernel), 'fused' (log_softmax, then
+// the log-prob-level kernel) or, where allowed, 'reference' (the ATen composite).
+runner::LossImplementation ReadImplementation(const Arguments& args, const Napi::Object& options,
+                                              std::initializer_list<const char*> allowed) {
+  const std::string name = args.Choice(options, "implementation", "options", allowed, "logits");
+  if (name == "fused") return runner::LossImplementation::kLogprobs;
+  if (name == "reference") return runner::LossImplementation::kReference;
+  return runner::LossImplementation::kLogits;
+}
 
 double ReadLearningRate(const Arguments& args, const Napi::Object& options) {
   double lr = args.Number(options, "learningRate", "options", -1.0);
@@ -258,7 +269,9 @@ std::unique_ptr<KernelCall> PrepareTrainStep(const Napi::CallbackInfo& info) {
   Arguments args(info, "Policy.trainStep");
   auto call = Begin<TrainCall>(info, args);
   call->ReadBatchAndLoss(args);
-  call->learningRate = ReadLearningRate(args, args.Object(1, "options"));
+  Napi::Object options = args.Object(1, "options");
+  call->learningRate = ReadLearningRate(args, options);
+  call->implementation = ReadImplementation(args, options, {"logits", "fused"});
   return call;
 }
 
@@ -287,11 +300,11 @@ std::unique_ptr<KernelCall> PrepareSftStep(const Napi::CallbackInfo& info) {
 // ---------------------------------------------------------------------------------------------
 namespace {
 struct GradientsCall : LossCall {
-  bool referenceLoss = false;
+  runner::LossImplementation implementation = runner::LossImplementation::kLogits;
   double loss = 0.0;
   std::vector<runner::NamedTensor> gradients;
 
-  Status Work() override { return policy->Gradients(prompts, completions, terms, referenceLoss, &loss, &gradients); }
+  Status Work() override { return policy->Gradients(prompts, completions, terms, implementation, &loss, &gradients); }
   Napi::Value Result(Napi::Env env) override {
     Napi::Object out = Napi::Object::New(env);
     out.Set("loss", loss);
@@ -312,8 +325,7 @@ std::unique_ptr<KernelCall> PrepareGradients(const Napi::CallbackInfo& info) {
   Arguments args(info, "Policy.gradients");
   auto call = Begin<GradientsCall>(info, args);
   call->ReadBatchAndLoss(args);
-  call->referenceLoss =
-      args.Choice(args.Object(1, "options"), "implementation", "options", {"fused", "reference"}, "fused") == "reference";
+  call->implementation = ReadImplementation(args, args.Object(1, "options"), {"logits", "fused", "reference"});
   return call;
 }
 

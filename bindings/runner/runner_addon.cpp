@@ -4,6 +4,7 @@
 #include <torch/torch.h>
 #include <torch/version.h>
 
+#include "logits_loss_calls.hpp"
 #include "policy_wrap.hpp"
 
 namespace dyco::bind {
@@ -26,6 +27,7 @@ Napi::Value TorchInfo(const Napi::CallbackInfo& info) {
 Napi::Object InitRunner(Napi::Env env, Napi::Object exports) {
   exports.Set("torchInfo", Napi::Function::New(env, TorchInfo, "torchInfo"));
   PolicyWrap::Register(env, exports);
+  RegisterLogitsLossCalls(env, exports);
   return exports;
 }
 

@@ -180,8 +180,9 @@ Status Policy::Generate(const PromptInputs& prompts, const GenerateOptions& opti
   return Status::Ok();
 }
 
-torch::Tensor Policy::TeacherForced(TinyVLImpl& model, const PromptInputs& prompts, const CompletionInputs& completions,
-                                    torch::Tensor* attention) {
+torch::Tensor Policy::TeacherForcedLogits(TinyVLImpl& model, const PromptInputs& prompts,
+                                          const CompletionInputs& completions, torch::Tensor* attention,
+                                          torch::Tensor* tokensOut) {
   const PromptLayout layout = LayoutPrompts(config_, prompts);
   const std::int64_t batch = layout.prompts * prompts.groupSize;
   const std::int64_t steps = completions.steps;
@@ -201,9 +202,44 @@ torch::Tensor Policy::TeacherForced(TinyVLImpl& model, const PromptInputs& promp
   pass.allowed = AllowedKeys(keyValid, 0, width + steps);
   pass.capturedAttention = attention;
   torch::Tensor hidden = model.Decode(x, pass);
+  *tokensOut = tokens;
   // The output at position width - 1 + t predicts completion token t.
-  torch::Tensor logits = model.Logits(hidden.narrow(1, width - 1, steps)) / completions.temperature;
-  return torch::log_softmax(logits, -1).gather(-1, tokens.unsqueeze(-1)).squeeze(-1);
+  return model.Logits(hidden.narrow(1, width - 1, steps));
+}
+
+torch::Tensor Policy::TeacherForced(TinyVLImpl& model, const PromptInputs& prompts, const CompletionInputs& completions,
+                                    torch::Tensor* attention) {
+  torch::Tensor tokens;
+  torch::Tensor logits = TeacherForcedLogits(model, prompts, completions, attention, &tokens);
+  return SelectiveLogSoftmax(logits, tokens, completions.temperature);
+}
+
+torch::Tensor Policy::Loss(const PromptInputs& prompts, const CompletionInputs& completions, const PolicyLossTerms& terms,
+                           LossImplementation implementation, PolicyLossMetrics* metrics) {
+  if (implementation == LossImplementation::kLogits) {
+    LogitsLossOptions options;
+    options.temperature = completions.temperature;
+    options.targets = completions.tokens;
+    torch::Tensor logits = TeacherForcedLogits(*model_, prompts, completions, nullptr, &options.targetTensor);
+    // The matmul's backward keeps its inputs, not this output, and nothing else reads it: the node
+    // may write ∂loss/∂logits over it (one B×T×V buffer for the whole loss).
+    options.overwriteLogits = true;
+    return FusedLogitsPolicyLoss(logits, terms, options, metrics);
+  }
+  torch::Tensor logp = TeacherForced(*model_, prompts, completions, nullptr);
+  if (implementation == LossImplementation::kLogprobs) return FusedPolicyLoss(logp, terms, metrics);
+  const std::int64_t batch = logp.size(0), steps = logp.size(1);
+  ReferenceLossInputs in;
+  in.logp = logp;
+  auto host = [&](const float* data, std::int64_t n) {
+    return torch::from_blob(const_cast<float*>(data), {n}, torch::kFloat).to(device_);
+  };
+  if (terms.oldLogp) in.oldLogp = host(terms.oldLogp, batch * steps).view({batch, steps});
+  if (terms.refLogp) in.refLogp = host(terms.refLogp, batch * steps).view({batch, steps});
+  in.advantages = terms.perTokenAdvantages ? host(terms.advantages, batch * steps).view({batch, steps})
+                                           : host(terms.advantages, batch);
+  in.mask = MaskTensor(terms.mask, batch, steps, device_);
+  return ReferencePolicyLoss(in, terms.config);
 }
 
 std::vector<float> Policy::Logprobs(const PromptInputs& prompts, const CompletionInputs& completions, bool reference,
@@ -236,30 +272,14 @@ std::vector<float> Policy::Logprobs(const PromptInputs& prompts, const Completio
 }
 
 Status Policy::Gradients(const PromptInputs& prompts, const CompletionInputs& completions, const PolicyLossTerms& terms,
-                         bool referenceLoss, double* loss, std::vector<NamedTensor>* gradients) {
+                         LossImplementation implementation, double* loss, std::vector<NamedTensor>* gradients) {
   optimizer_.ZeroGrad();
-  torch::Tensor logp = TeacherForced(*model_, prompts, completions, nullptr);
-  const std::int64_t batch = logp.size(0), steps = logp.size(1);
   torch::Tensor value;
-  if (referenceLoss) {
-    ReferenceLossInputs in;
-    in.logp = logp;
-    auto host = [&](const float* data, std::int64_t n) {
-      return torch::from_blob(const_cast<float*>(data), {n}, torch::kFloat).to(device_);
-    };
-    if (terms.oldLogp) in.oldLogp = host(terms.oldLogp, batch * steps).view({batch, steps});
-    if (terms.refLogp) in.refLogp = host(terms.refLogp, batch * steps).view({batch, steps});
-    in.advantages = terms.perTokenAdvantages ? host(terms.advantages, batch * steps).view({batch, steps})
-                                             : host(terms.advantages, batch);
-    in.mask = MaskTensor(terms.mask, batch, steps, device_);
-    value = ReferencePolicyLoss(in, terms.config);
-  } else {
-    PolicyLossMetrics metrics;
-    try {
-      value = FusedPolicyLoss(logp, terms, &metrics);
-    } catch (const StatusException& e) {
-      return e.status;
-    }
+  PolicyLossMetrics metrics;
+  try {
+    value = Loss(prompts, completions, terms, implementation, &metrics);
+  } catch (const StatusException& e) {
+    return e.status;
   }
   value.backward();
   *loss = value.item<double>();
@@ -272,15 +292,15 @@ Status Policy::Gradients(const PromptInputs& prompts, const CompletionInputs& co
 }
 
 Status Policy::TrainStep(const PromptInputs& prompts, const CompletionInputs& completions, const PolicyLossTerms& terms,
-                         double lr, StepResult* out) {
+                         double lr, LossImplementation implementation, StepResult* out) {
   optimizer_.ZeroGrad();
-  torch::Tensor logp = TeacherForced(*model_, prompts, completions, nullptr);
   torch::Tensor loss;
   try {
-    loss = FusedPolicyLoss(logp, terms, &out->loss);
+    loss = Loss(prompts, completions, terms, implementation, &out->loss);
   } catch (const StatusException& e) {
     return e.status;
   }
+  if (implementation == LossImplementation::kReference) out->loss.loss = loss.item<double>();  // no metrics from it
   loss.backward();
   out->learningRate = lr < 0 ? optimizer_.options().learningRate : lr;
   out->gradNorm = optimizer_.Step(out->learningRate);

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "adamw.hpp"
+#include "logits_policy_loss_autograd.hpp"
 #include "policy_loss_autograd.hpp"
 #include "prompt_batch.hpp"
 #include "sampling.hpp"
@@ -57,6 +58,19 @@ struct Rollout {
   AttentionMaps attention;             // filled when returnAttention
 };
 
+// How a training call computes the policy loss it differentiates.
+enum class LossImplementation {
+  // The kernel core's logits-level loss as the autograd node on the output projection: no
+  // log_softmax over the vocabulary is materialised (FusedLogitsPolicyLoss; where that kernel does
+  // not run yet, CUDA, it falls back to kLogprobs's computation by itself).
+  kLogits,
+  // ATen log_softmax + gather, then the kernel core's log-prob-level loss as the autograd node.
+  kLogprobs,
+  // ATen log_softmax + gather, then the loss composed of ATen operations (ReferencePolicyLoss),
+  // differentiated by LibTorch autograd: the oracle of the tests.
+  kReference,
+};
+
 struct StepResult {
   PolicyLossMetrics loss;  // sftStep: loss only
   double gradNorm = 0.0;   // before clipping
@@ -87,14 +101,15 @@ class Policy {
   // Teacher-forced log-probs [batch, steps] (0 where masked), from the policy or its reference copy.
   std::vector<float> Logprobs(const PromptInputs& prompts, const CompletionInputs& completions, bool reference,
                               AttentionMaps* attention);
-  // One policy-gradient step through the fused kernel loss; `lr` < 0 uses the configured rate.
+  // One policy-gradient step; `lr` < 0 uses the configured rate. The metrics come from the fused
+  // kernels (kLogits, kLogprobs); kReference reports the loss only.
   Status TrainStep(const PromptInputs& prompts, const CompletionInputs& completions, const PolicyLossTerms& terms,
-                   double lr, StepResult* out);
+                   double lr, LossImplementation implementation, StepResult* out);
   // One supervised step: mean cross-entropy of the unmasked completion tokens.
   StepResult SftStep(const PromptInputs& prompts, const CompletionInputs& completions, double lr);
-  // ∂loss/∂parameters without an update, through the fused kernel or the ATen reference loss.
+  // ∂loss/∂parameters without an update, through any of the implementations.
   Status Gradients(const PromptInputs& prompts, const CompletionInputs& completions, const PolicyLossTerms& terms,
-                   bool referenceLoss, double* loss, std::vector<NamedTensor>* gradients);
+                   LossImplementation implementation, double* loss, std::vector<NamedTensor>* gradients);
   // The reference copy takes the current weights (e.g. after a supervised warm start).
   void SyncReference();
 
@@ -112,8 +127,17 @@ class Policy {
   std::mutex& busy() { return busy_; }
 
  private:
+  // Output-projection logits [B, steps, vocab] of the completion positions (not divided by the
+  // temperature); the completion tokens as [B, steps] int64 go to *tokens.
+  torch::Tensor TeacherForcedLogits(TinyVLImpl& model, const PromptInputs& prompts, const CompletionInputs& completions,
+                                    torch::Tensor* attention, torch::Tensor* tokens);
+  // Log-probs [B, steps] of the completion tokens at the completions' temperature.
   torch::Tensor TeacherForced(TinyVLImpl& model, const PromptInputs& prompts, const CompletionInputs& completions,
                               torch::Tensor* attention);
+  // The policy's loss on the batch as a differentiable scalar (metrics: kLogits and kLogprobs only).
+  // Throws StatusException for invalid inputs.
+  torch::Tensor Loss(const PromptInputs& prompts, const CompletionInputs& completions, const PolicyLossTerms& terms,
+                     LossImplementation implementation, PolicyLossMetrics* metrics);
   void FillAttentionLayout(const PromptLayout& layout, std::int64_t groupSize, std::int64_t steps, AttentionMaps* maps) const;
 
   TinyVLConfig config_;

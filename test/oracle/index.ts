@@ -37,3 +37,10 @@ export {
   type PolicyLossInputsRef,
   type PolicyLossRefResult,
 } from './policy-loss.js';
+export {
+  logitsPolicyLossRef,
+  logitsPolicyLossFiniteDiff,
+  selectiveLogSoftmaxRef,
+  type LogitsPolicyLossInputsRef,
+  type LogitsPolicyLossRefResult,
+} from './logits-policy-loss.js';
