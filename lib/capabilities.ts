@@ -1,7 +1,7 @@
-import { addon } from './native.js';
+import { addon, loadedBinary, type LoadedBinary } from './native.js';
 import { torchCapability, type TorchCapability } from './runner.js';
 
-export type { TorchCapability };
+export type { TorchCapability, LoadedBinary };
 
 /** What this build of dyco-rl can do on this machine. */
 export interface Capabilities {
@@ -20,6 +20,8 @@ export interface Capabilities {
   torch: TorchCapability;
   /** Instruction set the CPU kernels dispatched to at load time (e.g. `avx512`, `avx2`, `baseline`). */
   simd: string;
+  /** Which native binary was loaded (local build, a prebuilt variant or an override) and why. */
+  binary: LoadedBinary;
 }
 
 /**
@@ -33,5 +35,5 @@ export interface Capabilities {
  * ```
  */
 export function capabilities(): Capabilities {
-  return { ...addon.capabilities(), torch: torchCapability() };
+  return { ...addon.capabilities(), torch: torchCapability(), binary: loadedBinary };
 }

@@ -1,11 +1,16 @@
 /**
- * Loads the compiled addon (a local build in `build/` or a prebuilt binary in `prebuilds/`)
- * through node-gyp-build. Every public function goes through {@link addon}.
+ * Loads the kernel addon: an operator's override, else a local build in `build/Release/`, else the
+ * best prebuilt variant in `prebuilds/` for this machine (see `loader/select-binary.ts` for the
+ * decision table). Every public function goes through {@link addon}.
  * @packageDocumentation
  */
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
+import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
+import { probeNvidiaDriver } from './loader/driver.js';
+import { findPrebuiltVariants } from './loader/prebuilt-variants.js';
+import { BUILD_FROM_SOURCE, planBinary, type Candidate } from './loader/select-binary.js';
 
 /** The shape of the native module; the bindings validate every argument themselves. */
 export interface NativeAddon {
@@ -31,20 +36,52 @@ export interface NativeAddon {
 // lib/native.ts and dist/native.js both sit one level below the package root.
 const packageRoot = join(dirname(fileURLToPath(import.meta.url)), '..');
 
-function load(): NativeAddon {
-  const require = createRequire(import.meta.url);
-  const nodeGypBuild = require('node-gyp-build') as (dir: string) => NativeAddon;
-  try {
-    return nodeGypBuild(packageRoot);
-  } catch (cause) {
-    throw new Error(
-      `dyco-rl: no native binary fits ${process.platform}-${process.arch} (Node ${process.versions.node}, ` +
-        `N-API ${process.versions.napi}). Build it from source with \`npm run build:native\` in ${packageRoot} ` +
-        `(needs cmake and a C++17 compiler).`,
-      { cause },
-    );
-  }
+/** Which binary was loaded and why (reported by `capabilities().binary`). */
+export interface LoadedBinary {
+  /** `'local'` (build/Release), `'cpu'`, `'cuda13'`, … or `'DYCO_RL_BINARY'`. */
+  variant: string;
+  path: string;
+  origin: Candidate['origin'];
+  /** Why CUDA variants were passed over, if any were. */
+  skipped: string[];
 }
 
+function load(): { addon: NativeAddon; binary: LoadedBinary } {
+  const require = createRequire(import.meta.url);
+  // build/Release holds dyco_runner.node too: the kernel addon is taken by name.
+  const localBuild = join(packageRoot, 'build', 'Release', 'dyco_rl.node');
+  const plan = planBinary({
+    platform: process.platform,
+    arch: process.arch,
+    variantOverride: process.env.DYCO_RL_VARIANT || undefined,
+    binaryOverride: process.env.DYCO_RL_BINARY || undefined,
+    localBuild: existsSync(localBuild) ? localBuild : undefined,
+    variants: findPrebuiltVariants(packageRoot, process.platform, process.arch),
+    driver: probeNvidiaDriver(),
+  });
+  const skipped = [...plan.skipped];
+  const failures: string[] = [];
+  for (const candidate of plan.candidates) {
+    try {
+      const addon = require(candidate.path) as NativeAddon;
+      if (candidate.variant === 'cpu' && skipped.length > 0) console.warn(`dyco-rl: using the CPU binary (${skipped.join('; ')}); set DYCO_RL_VARIANT=cpu to silence this`);
+      return { addon, binary: { variant: candidate.variant, path: candidate.path, origin: candidate.origin, skipped } };
+    } catch (error) {
+      const reason = `${candidate.variant} (${candidate.path}) did not load: ${(error as Error).message.split('\n')[0]}`;
+      failures.push(reason);
+      skipped.push(reason);
+    }
+  }
+  throw new Error(
+    `dyco-rl: no native binary loads on ${process.platform}-${process.arch} (Node ${process.versions.node}): ${failures.join('; ')}. ` +
+      `Build it from source (needs cmake and a C++17 compiler): ${BUILD_FROM_SOURCE}`,
+  );
+}
+
+const loaded = load();
+
 /** The loaded native module. */
-export const addon: NativeAddon = load();
+export const addon: NativeAddon = loaded.addon;
+
+/** Which binary {@link addon} is, and why. */
+export const loadedBinary: LoadedBinary = loaded.binary;

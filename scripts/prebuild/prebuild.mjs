@@ -44,9 +44,13 @@ function findNvcc() {
 }
 
 const nvcc = findNvcc();
-const wanted = values.variants ? values.variants.split(',') : ['cpu', ...(nvcc ? ['cuda'] : [])];
+// A CUDA variant needs the toolkit and the CUDA kernels (native/cuda/*.cu).
+const cudaDir = join(root, 'native', 'cuda');
+const hasCudaKernels = existsSync(cudaDir) && readdirSync(cudaDir).some((f) => f.endsWith('.cu'));
+const wanted = values.variants ? values.variants.split(',') : ['cpu', ...(nvcc && hasCudaKernels ? ['cuda'] : [])];
 for (const v of wanted) if (v !== 'cpu' && v !== 'cuda') throw new Error(`--variants: unknown variant '${v}' (cpu, cuda)`);
 if (wanted.includes('cuda') && !nvcc) throw new Error('--variants cuda: no nvcc found (PATH, CUDACXX, CUDA_HOME, /usr/local/cuda)');
+if (wanted.includes('cuda') && !hasCudaKernels) throw new Error('--variants cuda: native/cuda/ has no CUDA kernels in this checkout');
 if (nvcc && !MIN_DRIVER[nvcc.major]) throw new Error(`CUDA ${nvcc.version}: add its minimum driver to MIN_DRIVER in ${fileURLToPath(import.meta.url)}`);
 
 const prebuildify = createRequire(join(root, 'package.json')).resolve('prebuildify/bin.js');
