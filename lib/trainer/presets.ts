@@ -26,8 +26,8 @@ export const presets = {
   // RL then trains on rewards alone. Only the two look-up families are asked: with all five
   // (counting, comparisons and sums as well) this 3-layer model needs far more than 15 CPU minutes
   // before it reads the scene at all, and RL on a policy that cannot read the scene has nothing to
-  // reinforce. β = 0 (no KL anchor; as DAPO does): with the reference's β = 0.04 the gain over
-  // 800 steps was about half as large here, and the reference pass costs time.
+  // reinforce. β = 0 (no KL anchor; as DAPO does): with the reference's β = 0.04 the same 800
+  // steps went 56 → 67% instead of 56 → 74%, and the reference pass costs time.
   default: {
     model: { hidden: 64, layers: 3, heads: 4, kvHeads: 2, intermediate: 128, visionLayers: 1, maxContext: 64 },
     builtInTask: { families: ['color-at', 'shape-at'] },
