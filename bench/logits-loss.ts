@@ -18,15 +18,15 @@
  *   --no-runner        skip the trainStep section
  *   --out <file>       JSON path (default bench/results/logits-loss-cpu-<cpu-slug>-<YYYY-MM-DD>.json)
  */
-import { fork } from 'node:child_process';
 import { cpus, loadavg, totalmem } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { addon } from '../lib/native.js';
 import { capabilities, logitsPolicyLoss, Policy, type LogitsPolicyLossInputs } from '../lib/index.js';
 import { runnerAddon } from '../lib/runner.js';
+import { childPeakBytes, reportPeakAdded } from './peak-rss.js';
 import { cpuModel, gitCommit, machineSlug, repoRoot } from './machine.js';
 import { timeAsyncInterleaved, type Timing, type TimingOptions } from './timing.js';
 import { mulberry32 } from '../test/helpers/prng.js';
@@ -119,22 +119,13 @@ function run(variant: Variant, inputs: LogitsPolicyLossInputs, out?: Float32Arra
 }
 
 // ---- child: peak RSS of one call --------------------------------------------------------------
-function statusKiB(field: 'VmRSS' | 'VmHWM'): number {
-  const match = new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(readFileSync('/proc/self/status', 'utf8'));
-  if (!match) throw new Error(`no ${field} in /proc/self/status`);
-  return Number(match[1]);
-}
-
 async function memoryChild(spec: string): Promise<void> {
   const parsed = JSON.parse(spec) as { shape: Shape; variant: Variant } | { train: TrainSize; implementation: 'logits' | 'fused' };
   if ('train' in parsed) {
     // One trainStep after a first one (code, pools, AdamW state in place).
     const { policy, step } = await trainingSetup(parsed.train);
     await step(parsed.implementation);
-    writeFileSync('/proc/self/clear_refs', '5');
-    const before = statusKiB('VmRSS');
-    await step(parsed.implementation);
-    process.send!({ addedKiB: statusKiB('VmHWM') - before });
+    await reportPeakAdded(() => step(parsed.implementation));
     await policy.dispose();
     return;
   }
@@ -146,24 +137,12 @@ async function memoryChild(spec: string): Promise<void> {
   const inputs = makeInputs(shape);
   // A reused output buffer exists, and has been written, before the call.
   const out = variant === 'fusedReused' ? new Float32Array(shape.batch * shape.steps * shape.vocab).fill(0) : undefined;
-  // Linux: writing 5 to clear_refs resets the peak RSS (VmHWM); the parent starts this child with
-  // glibc's mmap threshold at 64 KiB, so freed large blocks leave the RSS instead of staying cached.
-  writeFileSync('/proc/self/clear_refs', '5');
-  const before = statusKiB('VmRSS');
-  const result = await run(variant, inputs, out);
-  process.send!({ addedKiB: statusKiB('VmHWM') - before, kept: result !== undefined });
+  // The result stays referenced until the peak is read (see bench/peak-rss.ts).
+  await reportPeakAdded(() => run(variant, inputs, out));
 }
 
 function childPeak(spec: object, label: string): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const child = fork(fileURLToPath(import.meta.url), ['--memory-child', JSON.stringify(spec)], {
-      execArgv: process.execArgv,
-      env: { ...process.env, MALLOC_MMAP_THRESHOLD_: '65536' },
-    });
-    child.on('message', (m: { addedKiB: number }) => resolve(m.addedKiB * 1024));
-    child.on('error', reject);
-    child.on('exit', (code) => code !== 0 && reject(new Error(`memory child ${label} exited with ${code}`)));
-  });
+  return childPeakBytes(fileURLToPath(import.meta.url), ['--memory-child', JSON.stringify(spec)], label);
 }
 
 const peakAdded = (shape: Shape, variant: Variant) => childPeak({ shape, variant }, `${shapeName(shape)} ${variant}`);

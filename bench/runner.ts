@@ -11,16 +11,16 @@
  *   --device <d>       auto (default) | cpu | cuda
  *   --out <file>       JSON path (default bench/results/runner-<device>-<cpu-slug>-<YYYY-MM-DD>.json)
  */
-import { fork } from 'node:child_process';
 import { cpus, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { writeFileSync, mkdirSync, readFileSync } from 'node:fs';
+import { writeFileSync, mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { capabilities, Policy, type GenerateRequest, type TinyVLConfig } from '../lib/index.js';
 import { cpuModel, gitCommit, machineSlug, repoRoot } from './machine.js';
 import { timeAsync, timeAsyncInterleaved, type TimingOptions } from './timing.js';
+import { childPeakBytes, reportPeakAdded } from './peak-rss.js';
 import { mulberry32 } from '../test/helpers/prng.js';
 
 const { values: args } = parseArgs({
@@ -70,33 +70,13 @@ async function memoryChild(spec: string): Promise<void> {
   const [steps, mode] = spec.split(':') as [string, 'off' | 'stream' | 'maps'];
   const policy = await Policy.create(benchConfig, { device: args.device as Device, seed: 1 });
   const req = request(Number(steps));
-  // What generation adds: Linux lets a process reset its peak RSS (write 5 to clear_refs), so the
-  // peak after the call minus the RSS before it is what the call itself needed. The parent starts
-  // this child with glibc's mmap threshold at 64 KiB, so large blocks go back to the system when
-  // freed and RSS follows what is live instead of what malloc keeps cached.
-  writeFileSync('/proc/self/clear_refs', '5');
-  const before = statusKiB('VmRSS');
-  await policy.generate({ ...req, statistics: mode !== 'off', returnAttention: mode === 'maps' });
-  process.send!({ addedKiB: statusKiB('VmHWM') - before });
+  // What generation adds (see bench/peak-rss.ts).
+  await reportPeakAdded(() => policy.generate({ ...req, statistics: mode !== 'off', returnAttention: mode === 'maps' }));
   await policy.dispose();
 }
 
-function statusKiB(field: 'VmRSS' | 'VmHWM'): number {
-  const match = new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(readFileSync('/proc/self/status', 'utf8'));
-  if (!match) throw new Error(`no ${field} in /proc/self/status`);
-  return Number(match[1]);
-}
-
 function peakRss(steps: number, mode: string): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const child = fork(fileURLToPath(import.meta.url), ['--memory-child', `${steps}:${mode}`, '--device', args.device!], {
-      execArgv: process.execArgv,
-      env: { ...process.env, MALLOC_MMAP_THRESHOLD_: '65536' },
-    });
-    child.on('message', (m: { addedKiB: number }) => resolve(m.addedKiB * 1024));
-    child.on('error', reject);
-    child.on('exit', (code) => code !== 0 && reject(new Error(`memory child ${steps}:${mode} exited with ${code}`)));
-  });
+  return childPeakBytes(fileURLToPath(import.meta.url), ['--memory-child', `${steps}:${mode}`, '--device', args.device!], `${steps}:${mode}`);
 }
 
 // ---- parent ---------------------------------------------------------------------------------
