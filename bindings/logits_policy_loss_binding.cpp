@@ -31,10 +31,7 @@ struct LogitsPolicyLossCall : KernelCall {
   Napi::Value Result(Napi::Env env) override {
     Napi::Object result = Napi::Object::New(env);
     result.Set("loss", metrics.loss);
-    result.Set("clipFractionLow", metrics.clipFractionLow);
-    result.Set("clipFractionHigh", metrics.clipFractionHigh);
-    result.Set("kl", metrics.kl);
-    result.Set("ratioMean", metrics.ratioMean);
+    SetPolicyLossMetrics(result, metrics);
     result.Set("logp", logp.Value());
     result.Set("gradLogits", targetData ? target.Value() : grad.Value());
     return result;

@@ -25,10 +25,7 @@ struct PolicyLossCall : KernelCall {
     Napi::Object result = Napi::Object::New(env);
     result.Set("loss", metrics.loss);
     result.Set("grad", grad.Value());
-    result.Set("clipFractionLow", metrics.clipFractionLow);
-    result.Set("clipFractionHigh", metrics.clipFractionHigh);
-    result.Set("kl", metrics.kl);
-    result.Set("ratioMean", metrics.ratioMean);
+    SetPolicyLossMetrics(result, metrics);
     return result;
   }
 };

@@ -46,4 +46,11 @@ PolicyLossConfig ReadPolicyLossConfig(const Arguments& args, const Napi::Object&
   return config;
 }
 
+void SetPolicyLossMetrics(Napi::Object& out, const PolicyLossMetrics& metrics) {
+  out.Set("clipFractionLow", metrics.clipFractionLow);
+  out.Set("clipFractionHigh", metrics.clipFractionHigh);
+  out.Set("kl", metrics.kl);
+  out.Set("ratioMean", metrics.ratioMean);
+}
+
 }  // namespace dyco::bind

@@ -86,12 +86,7 @@ struct LogitsLossTorchCall : KernelCall {
     out.Set("loss", loss);
     out.Set("logp", copy(logp));
     out.Set("gradLogits", copy(grad));
-    if (node) {
-      out.Set("clipFractionLow", metrics.clipFractionLow);
-      out.Set("clipFractionHigh", metrics.clipFractionHigh);
-      out.Set("kl", metrics.kl);
-      out.Set("ratioMean", metrics.ratioMean);
-    }
+    if (node) SetPolicyLossMetrics(out, metrics);
     return out;
   }
 };

@@ -9,6 +9,7 @@
 
 #include "arguments.hpp"
 #include "policy.hpp"
+#include "policy_loss_config.hpp"
 #include "policy_wrap.hpp"
 #include "runner_inputs.hpp"
 
@@ -41,12 +42,7 @@ Napi::Value AttentionValue(Napi::Env env, const runner::AttentionMaps& maps) {
 Napi::Value StepValue(Napi::Env env, const runner::StepResult& step, bool policyLoss) {
   Napi::Object out = Napi::Object::New(env);
   out.Set("loss", step.loss.loss);
-  if (policyLoss) {
-    out.Set("clipFractionLow", step.loss.clipFractionLow);
-    out.Set("clipFractionHigh", step.loss.clipFractionHigh);
-    out.Set("kl", step.loss.kl);
-    out.Set("ratioMean", step.loss.ratioMean);
-  }
+  if (policyLoss) SetPolicyLossMetrics(out, step.loss);
   out.Set("gradNorm", step.gradNorm);
   out.Set("learningRate", step.learningRate);
   out.Set("step", static_cast<double>(step.step));
