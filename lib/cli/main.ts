@@ -22,7 +22,7 @@ import { readRunState, checkpointDir } from '../trainer/run-state.js';
 import { builtInTask, exampleTask } from '../trainer/tasks.js';
 import { train } from '../trainer/trainer.js';
 import type { TrainingTask } from '../trainer/training-task.js';
-import { QUESTION_FAMILIES, type QuestionFamily } from '../task/questions.js';
+import { QUESTION_FAMILIES, checkFamily, type QuestionFamily } from '../task/questions.js';
 import { createReporter } from './progress.js';
 
 const packageRoot = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -39,11 +39,11 @@ const positive = (value: string) => {
 };
 
 const families = (value: string): QuestionFamily[] => {
-  const list = value.split(',').map((f) => f.trim());
-  for (const f of list) {
-    if (!(QUESTION_FAMILIES as readonly string[]).includes(f)) throw new InvalidArgumentError(`'${f}' is not a question family (${QUESTION_FAMILIES.join(', ')})`);
+  try {
+    return value.split(',').map((f) => checkFamily(f.trim(), `'${f.trim()}'`));
+  } catch (error) {
+    throw new InvalidArgumentError((error as Error).message);
   }
-  return list as QuestionFamily[];
 };
 
 interface TrainFlags {
