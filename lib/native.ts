@@ -6,14 +6,40 @@
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import { dirname, join } from 'node:path';
+import type { DeviceArrayConstructor } from './device-array.js';
+
+/** What the addon reports about CUDA device 0 when CUDA can be used. */
+export interface CudaDeviceInfo {
+  /** e.g. `'NVIDIA H100 80GB HBM3'`. */
+  name: string;
+  /** e.g. `'9.0'`. */
+  computeCapability: string;
+  memoryBytes: number;
+  multiprocessors: number;
+  /** The architectures the kernels were compiled for (CMAKE_CUDA_ARCHITECTURES). */
+  architectures: string;
+  /** CUDA runtime version the addon carries, e.g. `'13.0'`. */
+  runtime: string;
+  /** Highest CUDA version the driver supports. */
+  driver: string;
+}
 
 /** The shape of the native module; the bindings validate every argument themselves. */
 export interface NativeAddon {
-  capabilities(): { version: string; threads: number; cuda: boolean; cudaDevices: number; simd: string };
-  fisherRao(...args: unknown[]): Float32Array;
-  fisherRaoAsync(...args: unknown[]): Promise<Float32Array>;
-  fisherRaoAdjacent(...args: unknown[]): Float32Array;
-  fisherRaoAdjacentAsync(...args: unknown[]): Promise<Float32Array>;
+  capabilities(): {
+    version: string;
+    threads: number;
+    cuda: boolean;
+    cudaDevices: number;
+    cudaKernels: boolean;
+    cudaReason?: string;
+    cudaDevice?: CudaDeviceInfo;
+    simd: string;
+  };
+  fisherRao(...args: unknown[]): unknown;
+  fisherRaoAsync(...args: unknown[]): Promise<unknown>;
+  fisherRaoAdjacent(...args: unknown[]): unknown;
+  fisherRaoAdjacentAsync(...args: unknown[]): Promise<unknown>;
   attentionStats(...args: unknown[]): unknown;
   attentionStatsAsync(...args: unknown[]): Promise<unknown>;
   coordinationScores(...args: unknown[]): unknown;
@@ -24,6 +50,15 @@ export interface NativeAddon {
   policyLoss(...args: unknown[]): unknown;
   policyLossAsync(...args: unknown[]): Promise<unknown>;
   copyMemory(src: Float32Array, dst: Float32Array): void;
+  DeviceArray: DeviceArrayConstructor;
+  /**
+   * Benchmark hook: `fn` makes one synchronous kernel call on CUDA; that call stages its inputs
+   * once, launches its kernels `warmup` + `reps` times back to back, and the milliseconds of each
+   * rep between CUDA events are returned.
+   */
+  timeCudaCalls(fn: () => void, options?: { warmup?: number; reps?: number }): number[];
+  /** Benchmark yardstick: device-to-device copies of `bytes`, each timed with CUDA events (ms). */
+  timeCudaCopy(bytes: number, options?: { warmup?: number; reps?: number }): number[];
 }
 
 // lib/native.ts and dist/native.js both sit one level below the package root.
