@@ -3,6 +3,7 @@
  * through node-gyp-build. Every public function goes through {@link addon}.
  * @packageDocumentation
  */
+import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import { dirname, join } from 'node:path';
@@ -67,8 +68,11 @@ const packageRoot = join(dirname(fileURLToPath(import.meta.url)), '..');
 function load(): NativeAddon {
   const require = createRequire(import.meta.url);
   const nodeGypBuild = require('node-gyp-build') as (dir: string) => NativeAddon;
+  // A local build names the addon: build/Release also holds the runner (dyco_runner.node), and
+  // node-gyp-build would load whichever .node file the directory lists first.
+  const local = join(packageRoot, 'build', 'Release', 'dyco_rl.node');
   try {
-    return nodeGypBuild(packageRoot);
+    return existsSync(local) ? (require(local) as NativeAddon) : nodeGypBuild(packageRoot);
   } catch (cause) {
     throw new Error(
       `dyco-rl: no native binary fits ${process.platform}-${process.arch} (Node ${process.versions.node}, ` +
