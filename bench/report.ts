@@ -82,7 +82,8 @@ export function formatBytes(bytes: number): string {
 
 const mark = (g?: { met: boolean }): string => (g === undefined ? '' : g.met ? '✓' : '✗');
 
-function renderTable(head: string[], rightAligned: boolean[], body: string[][]): string {
+/** An aligned plain-text table (also used by the GPU benchmark, bench/cuda.ts). */
+export function renderTable(head: string[], rightAligned: boolean[], body: string[][]): string {
   const widths = head.map((h, c) => Math.max(h.length, ...body.map((r) => r[c].length)));
   const line = (cells: string[]) =>
     cells.map((s, c) => (rightAligned[c] ? s.padStart(widths[c]) : s.padEnd(widths[c]))).join('  ').trimEnd();
