@@ -92,14 +92,17 @@ ArrayOperand ReadArray(const Arguments& args, const Napi::Value& value, const st
 
 Device ResolveDevice(const Arguments& args, const Napi::Object& options, const char* owner,
                      std::initializer_list<const ArrayOperand*> operands) {
+  // The variable is the default: read (and checked) only when the option is not given.
+  const bool given = !options.Get("device").IsUndefined();
   std::string fallback = "auto";
-  if (const char* env = std::getenv("DYCO_RL_DEVICE"); env && *env) {
+  const char* env = given ? nullptr : std::getenv("DYCO_RL_DEVICE");
+  if (env && *env) {
     fallback = env;
     if (fallback != "cpu" && fallback != "cuda" && fallback != "auto")
       args.ThrowRange("the environment variable DYCO_RL_DEVICE must be 'cpu', 'cuda' or 'auto' (got '" + fallback + "')");
   }
   const std::string device = args.Choice(options, "device", owner, {"cpu", "cuda", "auto"}, fallback.c_str());
-  const std::string where = options.Get("device").IsUndefined() ? "DYCO_RL_DEVICE" : Qualified(owner, "device");
+  const std::string where = given ? Qualified(owner, "device") : env && *env ? "DYCO_RL_DEVICE" : "the default device 'auto'";
   for (const ArrayOperand* op : operands) {
     if (op->onDevice() && device == "cpu")
       args.ThrowType(op->name + " is a DeviceArray (GPU memory) but " + where +
