@@ -14,17 +14,6 @@ constexpr unsigned kVisionLabel = 1;
 constexpr unsigned kTextLabel = 2;
 constexpr double kRatioFloor = 1e-8;  // method §4: ρ = r / max(r_vis + r_txt, 1e-8)
 
-__device__ __forceinline__ std::size_t RowLength(const std::int32_t* lengths, std::size_t i, std::size_t keys,
-                                                 bool record, FailureKey* failures) {
-  if (!lengths) return keys;
-  const std::int32_t length = __ldg(lengths + i);
-  if (length < 0 || static_cast<std::size_t>(length) > keys) {
-    if (record) RecordFailure(failures, 1, i);
-    return 0;
-  }
-  return static_cast<std::size_t>(length);
-}
-
 // The N labels of a chunk, one byte each, packed four to a word.
 template <int N>
 struct Labels {
@@ -95,13 +84,13 @@ __global__ void __launch_bounds__(kBlockThreads)
     };
     if (t0 > 0) {
       const std::size_t i = b * steps + t0 - 1;
-      prevLength = RowLength(lengths, i, keys, false, failures);
+      prevLength = RowLength(lengths, i, keys, false, failures, 1);
       prevRow = attn + i * keys;
       load(prev, prevRow, prevLength);
     }
     for (std::size_t t = t0; t < t1; ++t) {
       const std::size_t i = b * steps + t;
-      const std::size_t length = RowLength(lengths, i, keys, lane == 0, failures);
+      const std::size_t length = RowLength(lengths, i, keys, lane == 0, failures, 1);
       const T* row = attn + i * keys;
       load(cur, row, length);
       const std::size_t m = t == 0 ? 0 : (prevLength < length ? prevLength : length);
@@ -217,22 +206,16 @@ __global__ void __launch_bounds__(kBlockThreads)
   }
 }
 
-constexpr int kWarpCache = 8;
-constexpr int kBlockCache = 4;
 
 template <typename T, int N>
 void Launch(const T* attn, std::size_t batch, std::size_t steps, std::size_t keys, const std::uint8_t* modality,
             const std::int32_t* lengths, AttentionStatsDeviceOutputs out, FailureKey* failures, cudaStream_t stream) {
   const int sms = Multiprocessors();
-  const std::size_t rows = batch * steps;
-  const bool warpTeams = keys <= static_cast<std::size_t>(kWarpSize) * kWarpCache * N;
-  const std::size_t targetTeams = static_cast<std::size_t>(sms > 0 ? sms : 1) * (warpTeams ? 32 : 4);
-  std::size_t runLength = (rows + targetTeams - 1) / targetTeams;
-  if (runLength > steps) runLength = steps;
-  if (runLength < 1) runLength = 1;
+  const bool warpTeams = WarpRows<N>(keys);
+  const std::size_t runLength = RunLength(batch, steps, warpTeams, sms);
   const std::size_t runs = batch * ((steps + runLength - 1) / runLength);
   if (warpTeams) {
-    AttentionStatsKernel<T, N, 1, kWarpCache><<<GridFor(runs, Team<1>::kPerBlock, sms), kBlockThreads, 0, stream>>>(
+    AttentionStatsKernel<T, N, 1, kWarpCache<N>><<<GridFor(runs, Team<1>::kPerBlock, sms), kBlockThreads, 0, stream>>>(
         attn, batch, steps, keys, modality, lengths, runLength, out, failures);
   } else {
     AttentionStatsKernel<T, N, kBlockThreads / kWarpSize, kBlockCache><<<GridFor(runs, 1, sms), kBlockThreads, 0, stream>>>(

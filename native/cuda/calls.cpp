@@ -2,6 +2,7 @@
 // read the failure slots back and turn them into the CPU kernels' Status. Plain C++ over
 // cuda_device.hpp and cuda_kernels.hpp; in a build without CUDA those throw, saying why.
 #include <cstdint>
+#include <cstdlib>
 #include <cstring>
 #include <string>
 
@@ -34,13 +35,19 @@ class Stage {
     return copy;
   }
 
-  // Device memory for an output: a new buffer the destination keeps, or a temporary one.
+  // Device memory for an output: a new buffer the destination keeps, or a temporary one. With
+  // DYCO_RL_CUDA_POISON set (the tests set it) it starts as all-ones bytes (NaN, −1), so an element
+  // a kernel fails to write cannot pass for a right answer.
   void* Out(const Destination& d, std::size_t bytes) {
+    void* data;
     if (d.device) {
       *d.device = DeviceBuffer(bytes, stream_);
-      return d.device->data();
+      data = d.device->data();
+    } else {
+      data = Temporary(bytes);
     }
-    return Temporary(bytes);
+    if (poison_) FillBytes(data, 0xff, bytes, stream_);
+    return data;
   }
 
   // Copies an output to its host destination (if it has one).
@@ -70,6 +77,10 @@ class Stage {
   }
 
   void* stream_;
+  const bool poison_ = [] {
+    const char* value = std::getenv("DYCO_RL_CUDA_POISON");
+    return value && *value && std::strcmp(value, "0") != 0;
+  }();
   FailureKey* failures_ = nullptr;
   std::vector<DeviceBuffer> temporaries_;
 };

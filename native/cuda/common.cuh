@@ -169,6 +169,42 @@ struct Team {
   }
 };
 
+// Registers per thread for each cached row: a warp team holds 1024 elements of a row (8 vectors of
+// floats, 4 of halves, or 8 scalars: 256), a block team 4 vectors (4096 floats, 8192 halves). Longer
+// rows read the rest from memory (L2) when they need it again.
+template <int N>
+inline constexpr int kWarpCache = N == 8 ? 4 : 8;
+inline constexpr int kBlockCache = 4;
+
+// Whether rows of `width` elements fit a warp team's registers.
+template <int N>
+inline bool WarpRows(std::size_t width) {
+  return width <= static_cast<std::size_t>(kWarpSize) * kWarpCache<N> * N;
+}
+
+// Steps per run for kernels whose teams walk runs of consecutive steps: short enough to give every
+// multiprocessor ~32 warp teams (4 block teams), long enough that re-reading the row before each run
+// costs little.
+inline std::size_t RunLength(std::size_t batch, std::size_t steps, bool warpTeams, int multiprocessors) {
+  const std::size_t teams = static_cast<std::size_t>(multiprocessors > 0 ? multiprocessors : 1) * (warpTeams ? 32 : 4);
+  std::size_t length = (batch * steps + teams - 1) / teams;
+  if (length > steps) length = steps;
+  return length > 0 ? length : 1;
+}
+
+// lengths[i] when it lies in [0, width] (else 0, after recording index i in failures[slot] when
+// `record`), or width without lengths.
+__device__ __forceinline__ std::size_t RowLength(const std::int32_t* lengths, std::size_t i, std::size_t width, bool record,
+                                                 FailureKey* failures, int slot) {
+  if (!lengths) return width;
+  const std::int32_t length = __ldg(lengths + i);
+  if (length < 0 || static_cast<std::size_t>(length) > width) {
+    if (record) RecordFailure(failures, slot, i);
+    return 0;
+  }
+  return static_cast<std::size_t>(length);
+}
+
 // Blocks for `teams` teams of kPerBlock per block, capped (the kernels loop over the rest).
 inline unsigned GridFor(std::size_t teams, int perBlock, int multiprocessors) {
   const std::size_t cap = static_cast<std::size_t>(multiprocessors > 0 ? multiprocessors : 1) * 64;

@@ -11,7 +11,8 @@ namespace {
 using namespace detail;
 
 template <typename T, int N, int kTeamWarps, int kCache>
-__global__ void __launch_bounds__(kBlockThreads)
+// Two blocks per multiprocessor (≤ 128 registers a thread): twice the loads in flight of one.
+__global__ void __launch_bounds__(kBlockThreads, 2)
     FisherRaoKernel(const T* __restrict__ p, const T* __restrict__ q, std::size_t rows, std::size_t cols,
                     float* __restrict__ out, FailureKey* failures) {
   using TeamT = Team<kTeamWarps>;
@@ -93,10 +94,6 @@ __global__ void __launch_bounds__(kBlockThreads)
   }
 }
 
-// Registers per thread for each row: 8 vectors for a warp team (1024 floats, 2048 halves per row),
-// 4 for a block team (4096 / 8192).
-constexpr int kWarpCache = 8;
-constexpr int kBlockCache = 4;
 
 template <typename T, int N>
 void Launch(const void* p, const void* q, std::size_t rows, std::size_t cols, float* out, FailureKey* failures,
@@ -104,8 +101,8 @@ void Launch(const void* p, const void* q, std::size_t rows, std::size_t cols, fl
   const auto* a = static_cast<const T*>(p);
   const auto* b = static_cast<const T*>(q);
   const int sms = Multiprocessors();
-  if (cols <= static_cast<std::size_t>(kWarpSize) * kWarpCache * N) {
-    FisherRaoKernel<T, N, 1, kWarpCache>
+  if (WarpRows<N>(cols)) {
+    FisherRaoKernel<T, N, 1, kWarpCache<N>>
         <<<GridFor(rows, Team<1>::kPerBlock, sms), kBlockThreads, 0, stream>>>(a, b, rows, cols, out, failures);
   } else {
     FisherRaoKernel<T, N, kBlockThreads / kWarpSize, kBlockCache>

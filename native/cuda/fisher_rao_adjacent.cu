@@ -12,20 +12,9 @@ namespace {
 
 using namespace detail;
 
-// lengths[i] if it is in [0, width] (else 0, after recording it in slot 0), or width.
-__device__ __forceinline__ std::size_t RowLength(const std::int32_t* lengths, std::size_t i, std::size_t width,
-                                                 bool record, FailureKey* failures) {
-  if (!lengths) return width;
-  const std::int32_t length = __ldg(lengths + i);
-  if (length < 0 || static_cast<std::size_t>(length) > width) {
-    if (record) RecordFailure(failures, 0, i);
-    return 0;
-  }
-  return static_cast<std::size_t>(length);
-}
-
 template <typename T, int N, int kTeamWarps, int kCache>
-__global__ void __launch_bounds__(kBlockThreads)
+// Two blocks per multiprocessor (≤ 128 registers a thread): twice the loads in flight of one.
+__global__ void __launch_bounds__(kBlockThreads, 2)
     FisherRaoAdjacentKernel(const T* __restrict__ x, std::size_t batch, std::size_t steps, std::size_t width,
                             const std::int32_t* __restrict__ lengths, std::size_t runLength, float* __restrict__ out,
                             FailureKey* failures) {
@@ -53,13 +42,13 @@ __global__ void __launch_bounds__(kBlockThreads)
     };
     if (t0 > 0) {
       const std::size_t i = b * steps + t0 - 1;
-      prevLength = RowLength(lengths, i, width, false, failures);  // its own team reports it
+      prevLength = RowLength(lengths, i, width, false, failures, 0);  // its own team reports it
       prevRow = x + i * width;
       load(prev, prevRow, prevLength);
     }
     for (std::size_t t = t0; t < t1; ++t) {
       const std::size_t i = b * steps + t;
-      const std::size_t length = RowLength(lengths, i, width, lane == 0, failures);
+      const std::size_t length = RowLength(lengths, i, width, lane == 0, failures, 0);
       const T* row = x + i * width;
       load(cur, row, length);
       if (t == 0) {
@@ -138,24 +127,16 @@ __global__ void __launch_bounds__(kBlockThreads)
   }
 }
 
-constexpr int kWarpCache = 8;   // per row: 1024 floats / 2048 halves in a warp's registers
-constexpr int kBlockCache = 4;  // per row: 4096 floats / 8192 halves in a block's registers
 
 template <typename T, int N>
 void Launch(const T* x, std::size_t batch, std::size_t steps, std::size_t width, const std::int32_t* lengths,
             float* out, FailureKey* failures, cudaStream_t stream) {
   const int sms = Multiprocessors();
-  const std::size_t rows = batch * steps;
-  const bool warpTeams = width <= static_cast<std::size_t>(kWarpSize) * kWarpCache * N;
-  // Runs short enough to give every multiprocessor ~32 warp teams (4 block teams), long enough
-  // that re-reading the row before each run costs little.
-  const std::size_t targetTeams = static_cast<std::size_t>(sms > 0 ? sms : 1) * (warpTeams ? 32 : 4);
-  std::size_t runLength = (rows + targetTeams - 1) / targetTeams;
-  if (runLength > steps) runLength = steps;
-  if (runLength < 1) runLength = 1;
+  const bool warpTeams = WarpRows<N>(width);
+  const std::size_t runLength = RunLength(batch, steps, warpTeams, sms);
   const std::size_t runs = batch * ((steps + runLength - 1) / runLength);
   if (warpTeams) {
-    FisherRaoAdjacentKernel<T, N, 1, kWarpCache><<<GridFor(runs, Team<1>::kPerBlock, sms), kBlockThreads, 0, stream>>>(
+    FisherRaoAdjacentKernel<T, N, 1, kWarpCache<N>><<<GridFor(runs, Team<1>::kPerBlock, sms), kBlockThreads, 0, stream>>>(
         x, batch, steps, width, lengths, runLength, out, failures);
   } else {
     FisherRaoAdjacentKernel<T, N, kBlockThreads / kWarpSize, kBlockCache>

@@ -7,6 +7,10 @@ import { capabilities } from '../../lib/index.js';
 
 export { bfloat16Bits, float16Bits, halfBits, halfValue, toHalf } from './half.js';
 
+// Every CUDA output buffer starts as all-ones bytes (NaN, −1) in the test processes, so an element
+// a kernel never writes shows up as a mismatch instead of a lucky 0 (native/cuda/calls.cpp).
+process.env.DYCO_RL_CUDA_POISON = '1';
+
 const caps = capabilities();
 
 /** A CUDA device can be used by the addon on this machine. */
