@@ -1,7 +1,23 @@
-import { addon, type CudaDeviceInfo } from './native.js';
+import { addon } from './native.js';
 import { torchCapability, type TorchCapability } from './runner.js';
 
-export type { TorchCapability, CudaDeviceInfo };
+export type { TorchCapability };
+
+/** What the addon reports about CUDA device 0 when CUDA can be used. */
+export interface CudaDeviceInfo {
+  /** e.g. `'NVIDIA H100 80GB HBM3'`. */
+  name: string;
+  /** e.g. `'9.0'`. */
+  computeCapability: string;
+  memoryBytes: number;
+  multiprocessors: number;
+  /** The architectures the kernels were compiled for (CMAKE_CUDA_ARCHITECTURES). */
+  architectures: string;
+  /** CUDA runtime version the addon carries, e.g. `'13.0'`. */
+  runtime: string;
+  /** Highest CUDA version the driver supports. */
+  driver: string;
+}
 
 /** What this build of dyco-rl can do on this machine. */
 export interface Capabilities {

@@ -7,36 +7,13 @@ import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import { dirname, join } from 'node:path';
+import type { Capabilities } from './capabilities.js';
 import type { DeviceArrayConstructor } from './device-array.js';
-
-/** What the addon reports about CUDA device 0 when CUDA can be used. */
-export interface CudaDeviceInfo {
-  /** e.g. `'NVIDIA H100 80GB HBM3'`. */
-  name: string;
-  /** e.g. `'9.0'`. */
-  computeCapability: string;
-  memoryBytes: number;
-  multiprocessors: number;
-  /** The architectures the kernels were compiled for (CMAKE_CUDA_ARCHITECTURES). */
-  architectures: string;
-  /** CUDA runtime version the addon carries, e.g. `'13.0'`. */
-  runtime: string;
-  /** Highest CUDA version the driver supports. */
-  driver: string;
-}
 
 /** The shape of the native module; the bindings validate every argument themselves. */
 export interface NativeAddon {
-  capabilities(): {
-    version: string;
-    threads: number;
-    cuda: boolean;
-    cudaDevices: number;
-    cudaKernels: boolean;
-    cudaReason?: string;
-    cudaDevice?: CudaDeviceInfo;
-    simd: string;
-  };
+  /** Everything but `torch`, which lib/capabilities.ts adds from the runner. */
+  capabilities(): Omit<Capabilities, 'torch'>;
   fisherRao(...args: unknown[]): unknown;
   fisherRaoAsync(...args: unknown[]): Promise<unknown>;
   fisherRaoAdjacent(...args: unknown[]): unknown;

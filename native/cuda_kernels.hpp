@@ -22,6 +22,8 @@
 #include <cstddef>
 #include <cstdint>
 
+#include "attention_stats.hpp"
+#include "coordination.hpp"
 #include "dtype.hpp"
 #include "policy_loss.hpp"
 
@@ -55,41 +57,20 @@ int FisherRao(Input p, Input q, std::size_t rows, std::size_t cols, float* out, 
 int FisherRaoAdjacent(Input x, std::size_t batch, std::size_t steps, std::size_t width, const std::int32_t* lengths,
                       float* out, FailureKey* failures, void* stream);
 
-struct AttentionStatsDeviceOutputs {
-  float* ratioVis;
-  float* ratioTxt;
-  float* frVis;
-  float* frTxt;
-};
-
 // Region masses, ratios and the Fisher–Rao shifts of every attention row in one read of it
-// (attention_stats.hpp: AttentionStats). modality holds `keys` labels 0/1/2; lengths may be null.
+// (attention_stats.hpp: AttentionStats; the output pointers are device memory). modality holds
+// `keys` labels 0/1/2; lengths may be null.
 // Slot 0: the first modality label above 2, key = its key index.
 // Slot 1: the first length outside [0, keys], key = its index.
 // Slot 2: the first bad weight on a vision or text key below its row's length, key = flat index.
 int AttentionStats(Input attn, std::size_t batch, std::size_t steps, std::size_t keys, const std::uint8_t* modality,
-                   const std::int32_t* lengths, AttentionStatsDeviceOutputs out, FailureKey* failures, void* stream);
+                   const std::int32_t* lengths, AttentionStatsOutputs out, FailureKey* failures, void* stream);
 
-struct CoordinationDeviceInputs {
-  const float* frVis;
-  const float* frTxt;
-  const float* ratioVis;
-  const float* ratioTxt;
-  const std::uint8_t* mask;  // may be null: every token counts
-  std::size_t batch;
-  std::size_t steps;
-};
-
-struct CoordinationDeviceOutputs {
-  std::int8_t* roles;
-  float* alignment;
-  float* sequenceScore;
-};
-
-// Roles, alignment and the per-sequence score (coordination.hpp: CoordinationScores).
+// Roles, alignment and the per-sequence score (coordination.hpp: CoordinationScores; every pointer
+// of `in` and `out` is device memory).
 // Slot 0: the first mask value above 1, key = its index.
 // Slot 1: the first non-finite value read, key = 4·index + (0 frVis, 1 frTxt, 2 ratioVis, 3 ratioTxt).
-int CoordinationScores(const CoordinationDeviceInputs& in, double tauVis, double tauTxt, CoordinationDeviceOutputs out,
+int CoordinationScores(const CoordinationInputs& in, double tauVis, double tauTxt, CoordinationOutputs out,
                        FailureKey* failures, void* stream);
 
 struct PolicyLossDeviceInputs {

@@ -46,13 +46,12 @@ template <typename T, int N, int kTeamWarps, int kCache>
 __global__ void __launch_bounds__(kBlockThreads)
     AttentionStatsKernel(const T* __restrict__ attn, std::size_t batch, std::size_t steps, std::size_t keys,
                          const std::uint8_t* __restrict__ modality, const std::int32_t* __restrict__ lengths,
-                         std::size_t runLength, AttentionStatsDeviceOutputs out, FailureKey* failures) {
+                         AttentionStatsOutputs out, FailureKey* failures, std::size_t runLength) {
   using TeamT = Team<kTeamWarps>;
   using C = Chunk<T, N>;
   __shared__ double scratch[kSums * kTeamWarps];
   const int lane = TeamT::Lane();
-  const std::size_t runsPerSequence = (steps + runLength - 1) / runLength;
-  const std::size_t runs = batch * runsPerSequence;
+  const std::size_t runs = batch * ((steps + runLength - 1) / runLength);
 
   if (TeamT::Global() == 0) {
     for (std::size_t k = lane; k < keys; k += TeamT::kSize)
@@ -68,31 +67,22 @@ __global__ void __launch_bounds__(kBlockThreads)
   }
 
   for (std::size_t run = TeamT::Global(); run < runs; run += TeamT::Count()) {
-    const std::size_t b = run / runsPerSequence;
-    const std::size_t t0 = (run % runsPerSequence) * runLength;
-    const std::size_t t1 = t0 + runLength < steps ? t0 + runLength : steps;
+    const StepRun r = RunAt(run, steps, runLength);
+    const std::size_t b = r.b, t0 = r.t0, t1 = r.t1;
     typename C::Raw prev[kCache], cur[kCache];
     std::size_t prevLength = 0;
     const T* prevRow = nullptr;
-    auto load = [&](typename C::Raw (&regs)[kCache], const T* row, std::size_t length) {
-      const std::size_t chunks = (length + N - 1) / N;
-#pragma unroll
-      for (int j = 0; j < kCache; ++j) {
-        const std::size_t c = lane + static_cast<std::size_t>(j) * TeamT::kSize;
-        if (c < chunks) regs[j] = C::Load(row + c * N);
-      }
-    };
     if (t0 > 0) {
       const std::size_t i = b * steps + t0 - 1;
       prevLength = RowLength(lengths, i, keys, false, failures, 1);
       prevRow = attn + i * keys;
-      load(prev, prevRow, prevLength);
+      LoadRow<T, N, kCache, TeamT::kSize>(prev, prevRow, prevLength, lane);
     }
     for (std::size_t t = t0; t < t1; ++t) {
       const std::size_t i = b * steps + t;
       const std::size_t length = RowLength(lengths, i, keys, lane == 0, failures, 1);
       const T* row = attn + i * keys;
-      load(cur, row, length);
+      LoadRow<T, N, kCache, TeamT::kSize>(cur, row, length, lane);
       const std::size_t m = t == 0 ? 0 : (prevLength < length ? prevLength : length);
 
       // Visits the chunks below `limit` with (first key, previous row's values, current row's
@@ -209,24 +199,15 @@ __global__ void __launch_bounds__(kBlockThreads)
 
 template <typename T, int N>
 void Launch(const T* attn, std::size_t batch, std::size_t steps, std::size_t keys, const std::uint8_t* modality,
-            const std::int32_t* lengths, AttentionStatsDeviceOutputs out, FailureKey* failures, cudaStream_t stream) {
-  const int sms = Multiprocessors();
-  const bool warpTeams = WarpRows<N>(keys);
-  const std::size_t runLength = RunLength(batch, steps, warpTeams, sms);
-  const std::size_t runs = batch * ((steps + runLength - 1) / runLength);
-  if (warpTeams) {
-    AttentionStatsKernel<T, N, 1, kWarpCache<N>><<<GridFor(runs, Team<1>::kPerBlock, sms), kBlockThreads, 0, stream>>>(
-        attn, batch, steps, keys, modality, lengths, runLength, out, failures);
-  } else {
-    AttentionStatsKernel<T, N, kBlockThreads / kWarpSize, kBlockCache><<<GridFor(runs, 1, sms), kBlockThreads, 0, stream>>>(
-        attn, batch, steps, keys, modality, lengths, runLength, out, failures);
-  }
+            const std::int32_t* lengths, AttentionStatsOutputs out, FailureKey* failures, cudaStream_t stream) {
+  LaunchRuns<N>(AttentionStatsKernel<T, N, 1, kWarpCache<N>>, AttentionStatsKernel<T, N, kBlockThreads / kWarpSize, kBlockCache>,
+                batch, steps, keys, stream, attn, batch, steps, keys, modality, lengths, out, failures);
 }
 
 }  // namespace
 
 int AttentionStats(Input attn, std::size_t batch, std::size_t steps, std::size_t keys, const std::uint8_t* modality,
-                   const std::int32_t* lengths, AttentionStatsDeviceOutputs out, FailureKey* failures, void* stream) {
+                   const std::int32_t* lengths, AttentionStatsOutputs out, FailureKey* failures, void* stream) {
   auto s = static_cast<cudaStream_t>(stream);
   if (int e = detail::ResetFailures(failures, s)) return e;
   if (batch == 0 || steps == 0) {

@@ -166,7 +166,7 @@ Status StagedAttentionStats(const Operand& attn, std::size_t batch, std::size_t 
   const void* da = stage.In(attn, rows * keys * ElementBytes(attn.dtype));
   const auto* dm = static_cast<const std::uint8_t*>(stage.In(modality, keys));
   const auto* dl = static_cast<const std::int32_t*>(stage.In(lengths, rows * sizeof(std::int32_t)));
-  AttentionStatsDeviceOutputs o{static_cast<float*>(stage.Out(out.ratioVis, bytes)), static_cast<float*>(stage.Out(out.ratioTxt, bytes)),
+  AttentionStatsOutputs o{static_cast<float*>(stage.Out(out.ratioVis, bytes)), static_cast<float*>(stage.Out(out.ratioTxt, bytes)),
                                 static_cast<float*>(stage.Out(out.frVis, bytes)), static_cast<float*>(stage.Out(out.frTxt, bytes))};
   stage.Launch([&] { return AttentionStats({da, attn.dtype}, batch, steps, keys, dm, dl, o, stage.failures(), stage.stream()); },
                "running the kernels");
@@ -193,9 +193,9 @@ Status StagedCoordinationScores(const CoordinationOperands& in, double tauVis, d
   const void* staged[4];
   for (int a = 0; a < 4; ++a) staged[a] = stage.In(*operands[a], bytes);
   const auto* dm = static_cast<const std::uint8_t*>(stage.In(in.mask, n));
-  CoordinationDeviceInputs d{static_cast<const float*>(staged[0]), static_cast<const float*>(staged[1]),
+  CoordinationInputs d{static_cast<const float*>(staged[0]), static_cast<const float*>(staged[1]),
                              static_cast<const float*>(staged[2]), static_cast<const float*>(staged[3]), dm, in.batch, in.steps};
-  CoordinationDeviceOutputs o{static_cast<std::int8_t*>(stage.Out(out.roles, n)), static_cast<float*>(stage.Out(out.alignment, bytes)),
+  CoordinationOutputs o{static_cast<std::int8_t*>(stage.Out(out.roles, n)), static_cast<float*>(stage.Out(out.alignment, bytes)),
                               static_cast<float*>(stage.Out(out.sequenceScore, in.batch * sizeof(float)))};
   stage.Launch([&] { return CoordinationScores(d, tauVis, tauTxt, o, stage.failures(), stage.stream()); }, "running the kernels");
   stage.Place(out.roles, o.roles, n);

@@ -216,6 +216,45 @@ inline unsigned GridFor(std::size_t teams, int perBlock, int multiprocessors) {
 // Multiprocessors of the current device (for grid sizes).
 int Multiprocessors();
 
+// The steps [t0, t1) of sequence b that a run-walking team's run number covers.
+struct StepRun {
+  std::size_t b, t0, t1;
+};
+__device__ __forceinline__ StepRun RunAt(std::size_t run, std::size_t steps, std::size_t runLength) {
+  const std::size_t runsPerSequence = (steps + runLength - 1) / runLength;
+  const std::size_t t0 = (run % runsPerSequence) * runLength;
+  return {run / runsPerSequence, t0, t0 + runLength < steps ? t0 + runLength : steps};
+}
+
+// Loads the chunks of a row below `length` into a team's registers: register j of a lane holds chunk
+// lane + j·kTeamSize. Chunks past the length are not read (N divides the row width, so the last chunk
+// read ends inside the row).
+template <typename T, int N, int kCache, int kTeamSize>
+__device__ __forceinline__ void LoadRow(typename Chunk<T, N>::Raw (&regs)[kCache], const T* row, std::size_t length, int lane) {
+  const std::size_t chunks = (length + N - 1) / N;
+#pragma unroll
+  for (int j = 0; j < kCache; ++j) {
+    const std::size_t c = lane + static_cast<std::size_t>(j) * kTeamSize;
+    if (c < chunks) regs[j] = Chunk<T, N>::Load(row + c * N);
+  }
+}
+
+// Launches a kernel whose teams walk runs of consecutive steps of rows `width` long: the warp-team
+// instantiation when a row fits a warp's registers, else the block-team one. Both take `args`
+// followed by the run length.
+template <int N, typename WarpKernel, typename BlockKernel, typename... Args>
+void LaunchRuns(WarpKernel warpKernel, BlockKernel blockKernel, std::size_t batch, std::size_t steps, std::size_t width,
+                cudaStream_t stream, Args... args) {
+  const int sms = Multiprocessors();
+  const bool warpTeams = WarpRows<N>(width);
+  const std::size_t runLength = RunLength(batch, steps, warpTeams, sms);
+  const std::size_t runs = batch * ((steps + runLength - 1) / runLength);
+  if (warpTeams)
+    warpKernel<<<GridFor(runs, Team<1>::kPerBlock, sms), kBlockThreads, 0, stream>>>(args..., runLength);
+  else
+    blockKernel<<<GridFor(runs, 1, sms), kBlockThreads, 0, stream>>>(args..., runLength);
+}
+
 // Calls f with a value of the storage type of `dtype` (float, __half or __nv_bfloat16).
 template <typename F>
 int DispatchFloat(DType dtype, F&& f) {

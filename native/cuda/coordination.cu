@@ -9,7 +9,7 @@ namespace {
 using namespace detail;
 
 __global__ void __launch_bounds__(kBlockThreads)
-    CoordinationKernel(CoordinationDeviceInputs in, double tauVis, double tauTxt, CoordinationDeviceOutputs out,
+    CoordinationKernel(CoordinationInputs in, double tauVis, double tauTxt, CoordinationOutputs out,
                        FailureKey* failures) {
   using TeamT = Team<kBlockThreads / kWarpSize>;
   __shared__ double scratch[2 * (kBlockThreads / kWarpSize)];
@@ -47,7 +47,7 @@ __global__ void __launch_bounds__(kBlockThreads)
 
 }  // namespace
 
-int CoordinationScores(const CoordinationDeviceInputs& in, double tauVis, double tauTxt, CoordinationDeviceOutputs out,
+int CoordinationScores(const CoordinationInputs& in, double tauVis, double tauTxt, CoordinationOutputs out,
                        FailureKey* failures, void* stream) {
   auto s = static_cast<cudaStream_t>(stream);
   if (int e = detail::ResetFailures(failures, s)) return e;

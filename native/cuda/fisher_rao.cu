@@ -27,37 +27,21 @@ __global__ void __launch_bounds__(kBlockThreads, 2)
     typename C::Raw ra[kCache], rb[kCache];
     // sums[0], sums[1]: masses of the p and q rows; sums[2] > 0: a bad entry was seen.
     double sums[3] = {0.0, 0.0, 0.0};
-    auto mass = [&](const typename C::Raw& rawA, const typename C::Raw& rawB) {
-      float va[N], vb[N];
-      C::Widen(rawA, va);
-      C::Widen(rawB, vb);
-      bool bad = false;
-#pragma unroll
-      for (int e = 0; e < N; ++e) bad |= BadProbability(va[e]) | BadProbability(vb[e]);
-      sums[0] += SumChunk(va);
-      sums[1] += SumChunk(vb);
-      sums[2] += bad ? 1.0 : 0.0;
-    };
 #pragma unroll
     for (int j = 0; j < kCache; ++j) {
       const std::size_t c = lane + static_cast<std::size_t>(j) * TeamT::kSize;
       if (c < chunks) {
         ra[j] = C::Load(a + c * N);
         rb[j] = C::Load(b + c * N);
-        mass(ra[j], rb[j]);
+        AddPairMass<T, N>(ra[j], rb[j], c * N, cols, sums);
       }
     }
     for (std::size_t c = lane + static_cast<std::size_t>(kCache) * TeamT::kSize; c < chunks; c += TeamT::kSize)
-      mass(C::Load(a + c * N), C::Load(b + c * N));
+      AddPairMass<T, N>(C::Load(a + c * N), C::Load(b + c * N), c * N, cols, sums);
     TeamT::Sum(sums, scratch);
 
-    if (sums[2] > 0.0) {
-      // Rare path: name every bad entry; the smallest key (row, p before q, column) wins.
-      const FailureKey base = static_cast<FailureKey>(row) * 2 * cols;
-      for (std::size_t k = lane; k < cols; k += TeamT::kSize) {
-        if (BadProbability(LoadElement(a + k))) RecordFailure(failures, 0, base + k);
-        if (BadProbability(LoadElement(b + k))) RecordFailure(failures, 0, base + cols + k);
-      }
+    if (sums[2] > 0.0) {  // the smallest key (row, p before q, column) wins
+      RecordBadPair(a, b, cols, static_cast<FailureKey>(row) * 2 * cols, cols, lane, TeamT::kSize, failures, 0);
       if (lane == 0) out[row] = 0.0f;
       continue;
     }
@@ -67,25 +51,13 @@ __global__ void __launch_bounds__(kBlockThreads, 2)
     double d2[1] = {0.0};
     auto distance = [&](auto fast) {
       constexpr bool kFast = decltype(fast)::value;
-      auto term = [&](const typename C::Raw& rawA, const typename C::Raw& rawB) {
-        float va[N], vb[N];
-        C::Widen(rawA, va);
-        C::Widen(rawB, vb);
-        float s = 0.0f;
-#pragma unroll
-        for (int e = 0; e < N; ++e) {
-          const float d = SqrtDifference<kFast>(va[e], na, vb[e], nb);
-          s += d * d;
-        }
-        d2[0] += s;
-      };
 #pragma unroll
       for (int j = 0; j < kCache; ++j) {
         const std::size_t c = lane + static_cast<std::size_t>(j) * TeamT::kSize;
-        if (c < chunks) term(ra[j], rb[j]);
+        if (c < chunks) d2[0] += PairDistance<kFast, T, N>(ra[j], rb[j], c * N, cols, na, nb);
       }
       for (std::size_t c = lane + static_cast<std::size_t>(kCache) * TeamT::kSize; c < chunks; c += TeamT::kSize)
-        term(C::Load(a + c * N), C::Load(b + c * N));
+        d2[0] += PairDistance<kFast, T, N>(C::Load(a + c * N), C::Load(b + c * N), c * N, cols, na, nb);
     };
     if (na.fast && nb.fast) distance(std::true_type{});
     else distance(std::false_type{});

@@ -64,4 +64,55 @@ __device__ __forceinline__ float FisherRaoFromDistanceSquared(double d2) {
   return static_cast<float>(4.0 * asin(half < 1.0 ? half : 1.0));
 }
 
+// Pairs of rows (fisherRao: p and q; fisherRaoAdjacent: the previous and the current row), a chunk
+// of each at a time, over their elements below `limit` (entries at or past it are never used, and
+// may be NaN).
+
+// Adds the chunks' masses to sums[0] (a) and sums[1] (b), and 1 to sums[2] if either holds a bad entry.
+template <typename T, int N>
+__device__ __forceinline__ void AddPairMass(const typename Chunk<T, N>::Raw& rawA, const typename Chunk<T, N>::Raw& rawB,
+                                            std::size_t k0, std::size_t limit, double (&sums)[3]) {
+  float va[N], vb[N];
+  Chunk<T, N>::Widen(rawA, va);
+  Chunk<T, N>::Widen(rawB, vb);
+  bool bad = false;
+#pragma unroll
+  for (int e = 0; e < N; ++e) {
+    const bool in = k0 + e < limit;
+    bad |= in & (BadProbability(va[e]) | BadProbability(vb[e]));
+    va[e] = in ? va[e] : 0.0f;  // selects, never products: NaN · 0 is NaN
+    vb[e] = in ? vb[e] : 0.0f;
+  }
+  sums[0] += SumChunk(va);
+  sums[1] += SumChunk(vb);
+  sums[2] += bad ? 1.0 : 0.0;
+}
+
+// Σ (√â − √b̂)² over the chunks' elements below `limit`, as a float32 sum.
+template <bool kFast, typename T, int N>
+__device__ __forceinline__ float PairDistance(const typename Chunk<T, N>::Raw& rawA, const typename Chunk<T, N>::Raw& rawB,
+                                              std::size_t k0, std::size_t limit, const Normaliser& na, const Normaliser& nb) {
+  float va[N], vb[N];
+  Chunk<T, N>::Widen(rawA, va);
+  Chunk<T, N>::Widen(rawB, vb);
+  float s = 0.0f;
+#pragma unroll
+  for (int e = 0; e < N; ++e) {
+    const float d = SqrtDifference<kFast>(va[e], na, vb[e], nb);
+    s += k0 + e < limit ? d * d : 0.0f;
+  }
+  return s;
+}
+
+// The rare path after a bad entry: records every bad entry of a[0..n) and b[0..n) in failures[slot]
+// under the keys base + k and base + offsetB + k (the smallest one wins).
+template <typename T>
+__device__ void RecordBadPair(const T* a, const T* b, std::size_t n, FailureKey base, FailureKey offsetB, int lane,
+                              int teamSize, FailureKey* failures, int slot) {
+  for (std::size_t k = lane; k < n; k += teamSize) {
+    if (BadProbability(LoadElement(a + k))) RecordFailure(failures, slot, base + k);
+    if (BadProbability(LoadElement(b + k))) RecordFailure(failures, slot, base + offsetB + k);
+  }
+}
+
 }  // namespace dyco::cuda::detail

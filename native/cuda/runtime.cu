@@ -115,22 +115,6 @@ DeviceBuffer::DeviceBuffer(std::size_t bytes, void* stream) : bytes_(bytes) {
 
 DeviceBuffer::~DeviceBuffer() { Release(); }
 
-DeviceBuffer::DeviceBuffer(DeviceBuffer&& other) noexcept : data_(other.data_), bytes_(other.bytes_) {
-  other.data_ = nullptr;
-  other.bytes_ = 0;
-}
-
-DeviceBuffer& DeviceBuffer::operator=(DeviceBuffer&& other) noexcept {
-  if (this != &other) {
-    Release();
-    data_ = other.data_;
-    bytes_ = other.bytes_;
-    other.data_ = nullptr;
-    other.bytes_ = 0;
-  }
-  return *this;
-}
-
 void DeviceBuffer::Release() {
   if (data_) {
     // Errors are ignored: at process exit the runtime may already be gone.

@@ -45,17 +45,6 @@ DeviceBuffer::DeviceBuffer(std::size_t bytes, void*) {
   if (bytes > 0) Unavailable();
 }
 DeviceBuffer::~DeviceBuffer() = default;
-DeviceBuffer::DeviceBuffer(DeviceBuffer&& other) noexcept : data_(other.data_), bytes_(other.bytes_) {
-  other.data_ = nullptr;
-  other.bytes_ = 0;
-}
-DeviceBuffer& DeviceBuffer::operator=(DeviceBuffer&& other) noexcept {
-  data_ = other.data_;
-  bytes_ = other.bytes_;
-  other.data_ = nullptr;
-  other.bytes_ = 0;
-  return *this;
-}
 void DeviceBuffer::Release() {
   data_ = nullptr;
   bytes_ = 0;
@@ -82,10 +71,10 @@ int FisherRaoAdjacent(Input, std::size_t, std::size_t, std::size_t, const std::i
   return kNotBuilt;
 }
 int AttentionStats(Input, std::size_t, std::size_t, std::size_t, const std::uint8_t*, const std::int32_t*,
-                   AttentionStatsDeviceOutputs, FailureKey*, void*) {
+                   AttentionStatsOutputs, FailureKey*, void*) {
   return kNotBuilt;
 }
-int CoordinationScores(const CoordinationDeviceInputs&, double, double, CoordinationDeviceOutputs, FailureKey*, void*) {
+int CoordinationScores(const CoordinationInputs&, double, double, CoordinationOutputs, FailureKey*, void*) {
   return kNotBuilt;
 }
 int PolicyLoss(const PolicyLossDeviceInputs&, const PolicyLossConfig&, float*, double*, FailureKey*, void*) {

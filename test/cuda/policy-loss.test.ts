@@ -11,28 +11,17 @@ import { describe, expect, it } from 'vitest';
 import { DeviceArray, policyLoss, policyLossAsync, type PolicyLossConfig, type PolicyLossResult } from '../../lib/index.js';
 import { policyLossFiniteDiff, policyLossRef, type PolicyLossConfigRef } from '../oracle/index.js';
 import { expectAllClose, expectBitEqual, expectClose } from '../helpers/assert.js';
+import { expectMatchesOracle, GRAD_TOL } from '../helpers/policy-loss.js';
 import { CPU_GRAD_TOL, CPU_SCALAR_TOL, cudaAvailable, reportCudaSkip, toHalf } from '../helpers/cuda.js';
 import { makeSmoothPolicyCase, type PolicyCase } from '../helpers/data.js';
 import { ALGORITHMS, policyCases } from './cases.js';
 
 reportCudaSkip('test/cuda/policy-loss.test.ts');
 
-const LOSS_TOL = { abs: 1e-6, rel: 1e-5 };
-const GRAD_TOL = { abs: 1e-6, rel: 1e-4 };
-const FRAC_TOL = { abs: 1e-9, rel: 0 };
 const METRICS = ['clipFractionLow', 'clipFractionHigh', 'kl', 'ratioMean'] as const;
 
-function expectOracle(got: PolicyLossResult, input: PolicyCase, config: PolicyLossConfig, label: string): void {
-  const ref = policyLossRef(input, config as PolicyLossConfigRef);
-  expectClose(got.loss, ref.loss, LOSS_TOL, `${label} loss`);
-  expectAllClose(got.grad, ref.grad, GRAD_TOL, `${label} grad`);
-  if (!Number.isNaN(ref.clipFractionLow)) {
-    expectClose(got.clipFractionLow, ref.clipFractionLow, FRAC_TOL, `${label} clipFractionLow`);
-    expectClose(got.clipFractionHigh, ref.clipFractionHigh, FRAC_TOL, `${label} clipFractionHigh`);
-  }
-  expectClose(got.kl, ref.kl, LOSS_TOL, `${label} kl`);
-  expectClose(got.ratioMean, ref.ratioMean, LOSS_TOL, `${label} ratioMean`);
-}
+const expectOracle = (got: PolicyLossResult, input: PolicyCase, config: PolicyLossConfig, label: string) =>
+  expectMatchesOracle(got, policyLossRef(input, config as PolicyLossConfigRef), label);
 
 function expectSameResult(a: PolicyLossResult, b: PolicyLossResult, label: string): void {
   expect(Object.is(a.loss, b.loss), `${label} loss ${a.loss} vs ${b.loss}`).toBe(true);
