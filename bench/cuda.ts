@@ -45,7 +45,7 @@ import {
   type Tier,
 } from './cases.js';
 import { cpuModel, gitCommit, repoRoot } from './machine.js';
-import { formatBytes, formatTime, renderTable } from './report.js';
+import { formatBytes, formatTime, mark, renderTable } from './report.js';
 
 const { values: args } = parseArgs({
   options: {
@@ -136,13 +136,11 @@ async function download(value: unknown): Promise<Float32Array> {
   return (await (value as DeviceArray<'float32'>).download()) as Float32Array;
 }
 
-/** A float input on the device in the case's type (half precision: its rounded bits). */
-function uploadFloat(x: Float32Array, dtype: Dtype): DeviceArray {
-  return dtype === 'float32' ? DeviceArray.upload(x) : DeviceArray.upload(halfBits(x, dtype), { dtype });
-}
-/** The same input on the host, for the CPU check. */
-function hostFloat(x: Float32Array, dtype: Dtype) {
-  return dtype === 'float32' ? x : { data: halfBits(x, dtype), dtype };
+/** A float input in the case's type (half precision: its rounded bits), on the host and on the device. */
+function floatInput(x: Float32Array, dtype: Dtype) {
+  if (dtype === 'float32') return { host: x, device: DeviceArray.upload(x) };
+  const data = halfBits(x, dtype);
+  return { host: { data, dtype }, device: DeviceArray.upload(data, { dtype }) };
 }
 
 function fisherRaoCase(rows: number, cols: number, tier: Tier): GpuCase {
@@ -185,15 +183,15 @@ function adjacentCase(batch: number, steps: number, width: number, tier: Tier, d
     params: { batch, steps, width, lengths: 'none (full rows)' },
     prepare() {
       const w = fisherRaoAdjacentWorkload(batch, steps, width);
-      const { x, shape } = w.inputs;
-      const dx = uploadFloat(x, dtype);
+      const { shape } = w.inputs;
+      const { host: x, device: dx } = floatInput(w.inputs.x, dtype);
       return {
         run: () => fisherRaoAdjacent(dx, shape),
         check: async () => {
           const out = fisherRaoAdjacent(dx, shape);
           const got = await download(out);
           out.dispose();
-          return relDiff(got, fisherRaoAdjacent(hostFloat(x, dtype), shape, cpu));
+          return relDiff(got, fisherRaoAdjacent(x, shape, cpu));
         },
         bytesRead: w.bytesRead * scale,
         bytesWritten: w.bytesWritten,
@@ -214,9 +212,9 @@ function attentionCase(batch: number, steps: number, keys: number, tier: Tier, d
     params: { batch, steps, keys, layout: `${OTHER_KEYS} other, ${VISION_KEYS} vision, rest text`, lengths: `min(keys, ${PROMPT_KEYS} + t)` },
     prepare() {
       const w = attentionStatsWorkload(batch, steps, keys);
-      const { attn, shape } = w.inputs;
+      const { shape } = w.inputs;
       const elementBytes = dtype === 'float32' ? 4 : 2;
-      const dAttn = uploadFloat(attn, dtype);
+      const { host: attn, device: dAttn } = floatInput(w.inputs.attn, dtype);
       const dModality = DeviceArray.upload(shape.modality);
       const dLengths = DeviceArray.upload(shape.lengths!);
       const onDevice = { ...shape, modality: dModality, lengths: dLengths };
@@ -225,7 +223,7 @@ function attentionCase(batch: number, steps: number, keys: number, tier: Tier, d
         run: () => attentionStats(dAttn, onDevice),
         check: async () => {
           const out = attentionStats(dAttn, onDevice);
-          const host = attentionStats(hostFloat(attn, dtype), shape, cpu);
+          const host = attentionStats(attn, shape, cpu);
           let worst = 0;
           for (const k of fields) worst = Math.max(worst, relDiff(await download(out[k]), host[k]));
           disposeAll(out);
@@ -451,7 +449,6 @@ async function main(): Promise<void> {
     }
   }
 
-  const mark = (g?: { met: boolean }) => (g === undefined ? '' : g.met ? '✓' : '✗');
   const head = ['kernel', 'size', 'dtype', 'moved', 'CUDA', 'GB/s', 'copy', '%copy', 'LibTorch', '×LibTorch', '≥80%copy', '≥5×LibTorch'];
   const body = rows.map((r) => [
     r.kernel,

@@ -80,7 +80,8 @@ export function formatBytes(bytes: number): string {
   return `${(bytes / (1 << 30)).toFixed(2)} GiB`;
 }
 
-const mark = (g?: { met: boolean }): string => (g === undefined ? '' : g.met ? '✓' : '✗');
+/** ✓ / ✗ for a goal, blank where none applies. */
+export const mark = (g?: { met: boolean }): string => (g === undefined ? '' : g.met ? '✓' : '✗');
 
 /** An aligned plain-text table (also used by the GPU benchmark, bench/cuda.ts). */
 export function renderTable(head: string[], rightAligned: boolean[], body: string[][]): string {

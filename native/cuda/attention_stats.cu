@@ -196,7 +196,6 @@ __global__ void __launch_bounds__(kBlockThreads)
   }
 }
 
-
 template <typename T, int N>
 void Launch(const T* attn, std::size_t batch, std::size_t steps, std::size_t keys, const std::uint8_t* modality,
             const std::int32_t* lengths, AttentionStatsOutputs out, FailureKey* failures, cudaStream_t stream) {

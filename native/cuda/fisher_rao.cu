@@ -66,7 +66,6 @@ __global__ void __launch_bounds__(kBlockThreads, 2)
   }
 }
 
-
 template <typename T, int N>
 void Launch(const void* p, const void* q, std::size_t rows, std::size_t cols, float* out, FailureKey* failures,
             cudaStream_t stream) {

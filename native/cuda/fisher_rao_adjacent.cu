@@ -90,7 +90,6 @@ __global__ void __launch_bounds__(kBlockThreads, 2)
   }
 }
 
-
 template <typename T, int N>
 void Launch(const T* x, std::size_t batch, std::size_t steps, std::size_t width, const std::int32_t* lengths,
             float* out, FailureKey* failures, cudaStream_t stream) {
