@@ -121,13 +121,13 @@ function maskFromLengths(L: Int32Array, steps: number): Uint8Array {
 // Comparison helpers
 // ---------------------------------------------------------------------------------------------
 
-type NumArray = ArrayLike<number>;
+export type NumArray = ArrayLike<number>;
 
 /**
  * max |a − b| / max |b|: relative to the output's scale, because outputs range from FR distances
  * (~0.1–π) to policy gradients (~1e-6), where any absolute tolerance would say nothing.
  */
-function relDiff(a: NumArray, b: NumArray): number {
+export function relDiff(a: NumArray, b: NumArray): number {
   if (a.length !== b.length) return Number.POSITIVE_INFINITY;
   let diff = 0;
   let scale = 0;
@@ -145,7 +145,9 @@ function relDiffFields(a: unknown, b: unknown, fields: string[]): number {
   return Math.max(...fields.map((f) => relDiff(ra[f], rb[f])));
 }
 
-const sizeLabel = (...dims: number[]): string => dims.join('×');
+export const sizeLabel = (...dims: number[]): string => dims.join('×');
+/** The CPU benchmark measures the CPU kernels even where a GPU would be picked by default. */
+const CPU = { device: 'cpu' } as const;
 const LARGE_STREAM_GOALS: Goals = { minSpeedup: 4, minCopyFraction: 0.5 };
 const LARGE_GOALS: Goals = { minSpeedup: 4 };
 
@@ -153,25 +155,35 @@ const LARGE_GOALS: Goals = { minSpeedup: 4 };
 // fisherRao: rows×cols, p and q
 // ---------------------------------------------------------------------------------------------
 
+// The *Workload functions build a case's inputs and count the compulsory bytes of one call; the
+// GPU benchmark (bench/cuda.ts) measures the same workloads.
+
+export function fisherRaoWorkload(rows: number, cols: number) {
+  const rand = rng(`fisherRao ${sizeLabel(rows, cols)}`);
+  const p = fillWeights(new Float32Array(rows * cols), rand);
+  const q = perturbed(p, rand);
+  return {
+    inputs: { p, q, shape: { rows, cols } },
+    // read p and q once: 2·rows·cols·4; write one float32 per row.
+    bytesRead: 2 * rows * cols * 4,
+    bytesWritten: rows * 4,
+  };
+}
+
 function fisherRaoCase(rows: number, cols: number, tier: Tier): BenchCase {
-  const size = sizeLabel(rows, cols);
   return {
     kernel: 'fisherRao',
-    size,
+    size: sizeLabel(rows, cols),
     tier,
     goals: tier === 'large' ? LARGE_STREAM_GOALS : {},
     params: { rows, cols, elementsPerInput: rows * cols },
     prepare() {
-      const rand = rng(`fisherRao ${size}`);
-      const p = fillWeights(new Float32Array(rows * cols), rand);
-      const q = perturbed(p, rand);
-      const shape = { rows, cols };
+      const { inputs: { p, q, shape }, bytesRead, bytesWritten } = fisherRaoWorkload(rows, cols);
       return {
-        native: () => fisherRao(p, q, shape),
+        native: () => fisherRao(p, q, shape, CPU),
         ts: () => fisherRaoRef(p, q, shape),
-        // read p and q once: 2·rows·cols·4; write one float32 per row.
-        bytesRead: 2 * rows * cols * 4,
-        bytesWritten: rows * 4,
+        bytesRead,
+        bytesWritten,
         relDiff: (n, t) => relDiff(n as NumArray, t as NumArray),
       };
     },
@@ -182,39 +194,46 @@ function fisherRaoCase(rows: number, cols: number, tier: Tier): BenchCase {
 // fisherRaoAdjacent: batch×steps×width, full rows (no lengths)
 // ---------------------------------------------------------------------------------------------
 
+export function fisherRaoAdjacentWorkload(batch: number, steps: number, width: number) {
+  const rand = rng(`fisherRaoAdjacent ${sizeLabel(batch, steps, width)}`);
+  // Consecutive rows are near copies of each other, as attention rows of consecutive tokens are.
+  const x = new Float32Array(batch * steps * width);
+  const row = new Float32Array(width);
+  for (let s = 0; s < batch; s++) {
+    fillWeights(row, rand);
+    for (let t = 0; t < steps; t++) {
+      const off = (s * steps + t) * width;
+      for (let i = 0; i < width; i++) {
+        row[i] *= 0.9 + 0.2 * rand();
+        x[off + i] = row[i];
+      }
+    }
+  }
+  return {
+    inputs: { x, shape: { batch, steps, width } },
+    // every row is read once (its re-read as "previous row" comes from cache): B·T·W·4;
+    // write one float32 per row: B·T·4.
+    bytesRead: batch * steps * width * 4,
+    bytesWritten: batch * steps * 4,
+  };
+}
+
 function fisherRaoAdjacentCase(batch: number, steps: number, width: number, tier: Tier, withAsync = false): BenchCase {
-  const size = sizeLabel(batch, steps, width);
   return {
     kernel: 'fisherRaoAdjacent',
-    size,
+    size: sizeLabel(batch, steps, width),
     tier,
     goals: tier === 'large' ? LARGE_STREAM_GOALS : {},
     params: { batch, steps, width, lengths: 'none (full rows)' },
     prepare() {
-      const rand = rng(`fisherRaoAdjacent ${size}`);
-      // Consecutive rows are near copies of each other, as attention rows of consecutive tokens are.
-      const x = new Float32Array(batch * steps * width);
-      const row = new Float32Array(width);
-      for (let s = 0; s < batch; s++) {
-        fillWeights(row, rand);
-        for (let t = 0; t < steps; t++) {
-          const off = (s * steps + t) * width;
-          for (let i = 0; i < width; i++) {
-            row[i] *= 0.9 + 0.2 * rand();
-            x[off + i] = row[i];
-          }
-        }
-      }
-      const shape = { batch, steps, width };
+      const { inputs: { x, shape }, bytesRead, bytesWritten } = fisherRaoAdjacentWorkload(batch, steps, width);
       return {
-        native: () => fisherRaoAdjacent(x, shape),
+        native: () => fisherRaoAdjacent(x, shape, CPU),
         ts: () => fisherRaoAdjacentRef(x, shape),
-        // every row is read once (its re-read as "previous row" comes from cache): B·T·W·4;
-        // write one float32 per row: B·T·4.
-        bytesRead: batch * steps * width * 4,
-        bytesWritten: batch * steps * 4,
+        bytesRead,
+        bytesWritten,
         relDiff: (n, t) => relDiff(n as NumArray, t as NumArray),
-        async: withAsync ? { kernel: 'fisherRaoAdjacentAsync', fn: () => fisherRaoAdjacentAsync(x, shape) } : undefined,
+        async: withAsync ? { kernel: 'fisherRaoAdjacentAsync', fn: () => fisherRaoAdjacentAsync(x, shape, CPU) } : undefined,
       };
     },
   };
@@ -225,18 +244,51 @@ function fisherRaoAdjacentCase(batch: number, steps: number, width: number, tier
 // ---------------------------------------------------------------------------------------------
 
 /** Keys before the image: system prompt and chat template. */
-const OTHER_KEYS = 32;
+export const OTHER_KEYS = 32;
 /** One image at the reference resolution: 576 vision tokens. */
-const VISION_KEYS = 576;
+export const VISION_KEYS = 576;
 /** Question and template text after the image, before the first generated token. */
-const PROMPT_TEXT_KEYS = 64;
+export const PROMPT_TEXT_KEYS = 64;
+/** Keys of the prompt, before the first generated token. */
+export const PROMPT_KEYS = OTHER_KEYS + VISION_KEYS + PROMPT_TEXT_KEYS;
+
+export function attentionStatsWorkload(batch: number, steps: number, keys: number) {
+  const rand = rng(`attentionStats ${sizeLabel(batch, steps, keys)}`);
+  const modality = new Uint8Array(keys);
+  modality.fill(Modality.Other, 0, OTHER_KEYS);
+  modality.fill(Modality.Vision, OTHER_KEYS, OTHER_KEYS + VISION_KEYS);
+  modality.fill(Modality.Text, OTHER_KEYS + VISION_KEYS);
+  const lengths = new Int32Array(batch * steps);
+  const attn = new Float32Array(batch * steps * keys); // keys past the length stay 0 (never read)
+  let readKeys = 0;
+  for (let r = 0; r < batch * steps; r++) {
+    const t = r % steps;
+    const L = Math.min(keys, PROMPT_KEYS + t);
+    lengths[r] = L;
+    readKeys += Math.max(0, L - OTHER_KEYS);
+    // A softmax row: non-negative, sums to 1 over the valid keys.
+    const row = fillWeights(attn.subarray(r * keys, r * keys + L), rand);
+    let sum = 0;
+    for (let i = 0; i < L; i++) sum += row[i];
+    const inv = 1 / sum;
+    for (let i = 0; i < L; i++) row[i] *= inv;
+  }
+  const shape: AttentionStatsShape = { batch, steps, keys, modality, lengths };
+  return {
+    inputs: { attn, shape },
+    // read the vision and text keys below each row's length once, Σ_rows (L − other)·4 (the
+    // "other" keys are never read), plus modality (K bytes) and lengths (B·T·4);
+    // write four float32 outputs per row: 4·B·T·4.
+    bytesRead: readKeys * 4 + keys + batch * steps * 4,
+    bytesWritten: 4 * batch * steps * 4,
+    readKeys,
+  };
+}
 
 function attentionStatsCase(batch: number, steps: number, keys: number, tier: Tier): BenchCase {
-  const size = sizeLabel(batch, steps, keys);
-  const prompt = OTHER_KEYS + VISION_KEYS + PROMPT_TEXT_KEYS;
   return {
     kernel: 'attentionStats',
-    size,
+    size: sizeLabel(batch, steps, keys),
     tier,
     goals: tier === 'large' ? LARGE_STREAM_GOALS : {},
     params: {
@@ -244,39 +296,16 @@ function attentionStatsCase(batch: number, steps: number, keys: number, tier: Ti
       steps,
       keys,
       layout: `${OTHER_KEYS} other, ${VISION_KEYS} vision, rest text`,
-      lengths: `min(keys, ${prompt} + t): the context grows by one key per generated token until the cache is full`,
+      lengths: `min(keys, ${PROMPT_KEYS} + t): the context grows by one key per generated token until the cache is full`,
     },
     prepare() {
-      const rand = rng(`attentionStats ${size}`);
-      const modality = new Uint8Array(keys);
-      modality.fill(Modality.Other, 0, OTHER_KEYS);
-      modality.fill(Modality.Vision, OTHER_KEYS, OTHER_KEYS + VISION_KEYS);
-      modality.fill(Modality.Text, OTHER_KEYS + VISION_KEYS);
-      const lengths = new Int32Array(batch * steps);
-      const attn = new Float32Array(batch * steps * keys); // keys past the length stay 0 (never read)
-      let readKeys = 0;
-      for (let r = 0; r < batch * steps; r++) {
-        const t = r % steps;
-        const L = Math.min(keys, prompt + t);
-        lengths[r] = L;
-        readKeys += Math.max(0, L - OTHER_KEYS);
-        // A softmax row: non-negative, sums to 1 over the valid keys.
-        const row = fillWeights(attn.subarray(r * keys, r * keys + L), rand);
-        let sum = 0;
-        for (let i = 0; i < L; i++) sum += row[i];
-        const inv = 1 / sum;
-        for (let i = 0; i < L; i++) row[i] *= inv;
-      }
-      const shape: AttentionStatsShape = { batch, steps, keys, modality, lengths };
+      const { inputs: { attn, shape }, bytesRead, bytesWritten } = attentionStatsWorkload(batch, steps, keys);
       const fields = ['ratioVis', 'ratioTxt', 'frVis', 'frTxt'];
       return {
-        native: () => attentionStats(attn, shape),
+        native: () => attentionStats(attn, shape, CPU),
         ts: () => attentionStatsRef(attn, shape),
-        // read the vision and text keys below each row's length once, Σ_rows (L − other)·4 (the
-        // "other" keys are never read), plus modality (K bytes) and lengths (B·T·4);
-        // write four float32 outputs per row: 4·B·T·4.
-        bytesRead: readKeys * 4 + keys + batch * steps * 4,
-        bytesWritten: 4 * batch * steps * 4,
+        bytesRead,
+        bytesWritten,
         relDiff: (n, t) => relDiffFields(n, t, fields),
       };
     },
@@ -287,36 +316,44 @@ function attentionStatsCase(batch: number, steps: number, keys: number, tier: Ti
 // coordinationScores: batch×steps per-token signals
 // ---------------------------------------------------------------------------------------------
 
+export function coordinationWorkload(batch: number, steps: number) {
+  const rand = rng(`coordinationScores ${sizeLabel(batch, steps)}`);
+  const n = batch * steps;
+  const frVis = new Float32Array(n);
+  const frTxt = new Float32Array(n);
+  const ratioVis = new Float32Array(n);
+  const ratioTxt = new Float32Array(n);
+  for (let i = 0; i < n; i++) {
+    frVis[i] = 0.3 * rand();
+    frTxt[i] = 0.3 * rand();
+    ratioVis[i] = rand();
+    ratioTxt[i] = 1 - ratioVis[i];
+  }
+  const mask = maskFromLengths(completionLengths(batch, steps, 0.5, rand), steps);
+  const inputs: CoordinationInputs = { frVis, frTxt, ratioVis, ratioTxt, mask, batch, steps };
+  return {
+    inputs,
+    // read four float32 signals and the mask: B·T·(4·4 + 1);
+    // write roles (int8), alignment (float32) and one score per sequence: B·T·5 + B·4.
+    bytesRead: n * 17,
+    bytesWritten: n * 5 + batch * 4,
+  };
+}
+
 function coordinationCase(batch: number, steps: number, tier: Tier): BenchCase {
-  const size = sizeLabel(batch, steps);
   return {
     kernel: 'coordinationScores',
-    size,
+    size: sizeLabel(batch, steps),
     tier,
     goals: tier === 'large' ? LARGE_GOALS : {},
     params: { batch, steps, mask: 'trailing padding, lengths in [steps/2, steps]' },
     prepare() {
-      const rand = rng(`coordinationScores ${size}`);
-      const n = batch * steps;
-      const frVis = new Float32Array(n);
-      const frTxt = new Float32Array(n);
-      const ratioVis = new Float32Array(n);
-      const ratioTxt = new Float32Array(n);
-      for (let i = 0; i < n; i++) {
-        frVis[i] = 0.3 * rand();
-        frTxt[i] = 0.3 * rand();
-        ratioVis[i] = rand();
-        ratioTxt[i] = 1 - ratioVis[i];
-      }
-      const mask = maskFromLengths(completionLengths(batch, steps, 0.5, rand), steps);
-      const inputs: CoordinationInputs = { frVis, frTxt, ratioVis, ratioTxt, mask, batch, steps };
+      const { inputs, bytesRead, bytesWritten } = coordinationWorkload(batch, steps);
       return {
-        native: () => coordinationScores(inputs),
+        native: () => coordinationScores(inputs, CPU),
         ts: () => coordinationScoresRef(inputs),
-        // read four float32 signals and the mask: B·T·(4·4 + 1);
-        // write roles (int8), alignment (float32) and one score per sequence: B·T·5 + B·4.
-        bytesRead: n * 17,
-        bytesWritten: n * 5 + batch * 4,
+        bytesRead,
+        bytesWritten,
         relDiff: (a, b) => relDiffFields(a, b, ['sequenceScore', 'alignment', 'roles']),
       };
     },
@@ -442,13 +479,45 @@ function reweightPerTokenCase(batch: number, steps: number, tier: Tier): BenchCa
 // policyLoss
 // ---------------------------------------------------------------------------------------------
 
-function policyLossCase(algorithm: PolicyAlgorithm, batch: number, steps: number, tier: Tier): BenchCase {
-  const size = sizeLabel(batch, steps);
+export function policyLossWorkload(algorithm: PolicyAlgorithm, batch: number, steps: number) {
   // DAPO runs without a reference model (β = 0); the others use one (β > 0), as in the reference runs.
+  const withRef = algorithm !== 'dapo';
+  const rand = rng(`policyLoss/${algorithm} ${sizeLabel(batch, steps)}`);
+  const n = batch * steps;
+  const logp = new Float32Array(n);
+  const oldLogp = new Float32Array(n);
+  const refLogp = new Float32Array(n);
+  for (let i = 0; i < n; i++) {
+    logp[i] = -5 * rand(); // finite log-probs ~ −U(0, 5)
+    // After one optimiser step the policy has moved a little: |Δℓ| up to 0.3, so some tokens clip.
+    oldLogp[i] = logp[i] + 0.6 * (rand() - 0.5);
+    refLogp[i] = logp[i] + 0.4 * (rand() - 0.5);
+  }
+  const advantages = new Float32Array(batch);
+  for (let b = 0; b < batch; b++) advantages[b] = 3 * rand() - 1.5;
+  const L = completionLengths(batch, steps, 0.25, rand);
+  const mask = maskFromLengths(L, steps);
+  let active = 0;
+  for (let b = 0; b < batch; b++) active += L[b];
+  const inputs: PolicyLossInputs = { logp, oldLogp, advantages, mask, batch, steps };
+  if (withRef) inputs.refLogp = refLogp;
+  const logArrays = withRef ? 3 : 2;
+  return {
+    inputs,
+    withRef,
+    // read the mask (B·T bytes), the log-prob arrays on unmasked tokens only (masked entries
+    // are never read; padding is trailing): k·Σm·4 with k = 2 or 3, and A: B·4;
+    // write the gradient, zeros included: B·T·4 (plus a few scalars, ignored).
+    bytesRead: n + logArrays * active * 4 + batch * 4,
+    bytesWritten: n * 4,
+  };
+}
+
+function policyLossCase(algorithm: PolicyAlgorithm, batch: number, steps: number, tier: Tier): BenchCase {
   const withRef = algorithm !== 'dapo';
   return {
     kernel: `policyLoss/${algorithm}`,
-    size,
+    size: sizeLabel(batch, steps),
     tier,
     goals: tier === 'large' ? LARGE_GOALS : {},
     params: {
@@ -460,35 +529,13 @@ function policyLossCase(algorithm: PolicyAlgorithm, batch: number, steps: number
       advantages: 'per sequence',
     },
     prepare() {
-      const rand = rng(`policyLoss/${algorithm} ${size}`);
-      const n = batch * steps;
-      const logp = new Float32Array(n);
-      const oldLogp = new Float32Array(n);
-      const refLogp = new Float32Array(n);
-      for (let i = 0; i < n; i++) {
-        logp[i] = -5 * rand(); // finite log-probs ~ −U(0, 5)
-        // After one optimiser step the policy has moved a little: |Δℓ| up to 0.3, so some tokens clip.
-        oldLogp[i] = logp[i] + 0.6 * (rand() - 0.5);
-        refLogp[i] = logp[i] + 0.4 * (rand() - 0.5);
-      }
-      const advantages = new Float32Array(batch);
-      for (let b = 0; b < batch; b++) advantages[b] = 3 * rand() - 1.5;
-      const L = completionLengths(batch, steps, 0.25, rand);
-      const mask = maskFromLengths(L, steps);
-      let active = 0;
-      for (let b = 0; b < batch; b++) active += L[b];
-      const inputs: PolicyLossInputs = { logp, oldLogp, advantages, mask, batch, steps };
-      if (withRef) inputs.refLogp = refLogp;
+      const { inputs, bytesRead, bytesWritten } = policyLossWorkload(algorithm, batch, steps);
       const config = { algorithm };
-      const logArrays = withRef ? 3 : 2;
       return {
-        native: () => policyLoss(inputs, config),
+        native: () => policyLoss(inputs, config, CPU),
         ts: () => policyLossRef(inputs, config),
-        // read the mask (B·T bytes), the log-prob arrays on unmasked tokens only (masked entries
-        // are never read; padding is trailing): k·Σm·4 with k = 2 or 3, and A: B·4;
-        // write the gradient, zeros included: B·T·4 (plus a few scalars, ignored).
-        bytesRead: n + logArrays * active * 4 + batch * 4,
-        bytesWritten: n * 4,
+        bytesRead,
+        bytesWritten,
         relDiff: (a, b) => {
           const ra = a as { loss: number; grad: NumArray };
           const rb = b as { loss: number; grad: NumArray };

@@ -18,7 +18,9 @@ export const machineSlug = `${cpuModel
   .replace(/[^a-z0-9]+/g, '-')
   .replace(/^-+|-+$/g, '')}-${cpus().length}c`;
 
+/** The commit measured; DYCO_RL_COMMIT names it where the tree is a copy without git (the GPU machine). */
 export function gitCommit(): string {
+  if (process.env.DYCO_RL_COMMIT) return process.env.DYCO_RL_COMMIT;
   try {
     const opts = { cwd: repoRoot, stdio: ['ignore', 'pipe', 'ignore'] as ('ignore' | 'pipe')[], encoding: 'utf8' as const };
     const sha = execFileSync('git', ['rev-parse', '--short', 'HEAD'], opts).trim();

@@ -80,9 +80,11 @@ export function formatBytes(bytes: number): string {
   return `${(bytes / (1 << 30)).toFixed(2)} GiB`;
 }
 
-const mark = (g?: { met: boolean }): string => (g === undefined ? '' : g.met ? '✓' : '✗');
+/** ✓ / ✗ for a goal, blank where none applies. */
+export const mark = (g?: { met: boolean }): string => (g === undefined ? '' : g.met ? '✓' : '✗');
 
-function renderTable(head: string[], rightAligned: boolean[], body: string[][]): string {
+/** An aligned plain-text table (also used by the GPU benchmark, bench/cuda.ts). */
+export function renderTable(head: string[], rightAligned: boolean[], body: string[][]): string {
   const widths = head.map((h, c) => Math.max(h.length, ...body.map((r) => r[c].length)));
   const line = (cells: string[]) =>
     cells.map((s, c) => (rightAligned[c] ? s.padStart(widths[c]) : s.padEnd(widths[c]))).join('  ').trimEnd();

@@ -6,6 +6,7 @@
  *   --quick            small sizes only, short budgets (CI smoke test)
  *   --filter <text>    only cases whose "kernel size" contains <text> (case-insensitive)
  *   --out <file>       JSON path (default bench/results/cpu-<cpu-slug>-<YYYY-MM-DD>.json)
+ *   --device cuda      the GPU benchmark instead (bench/cuda.ts, which takes its own flags)
  */
 import { cpus, totalmem } from 'node:os';
 import { join } from 'node:path';
@@ -17,19 +18,31 @@ import { evaluateGoals, formatFooter, formatHeader, formatTable, formatTime, wri
 import { cpuModel, gitCommit, machineSlug as slug, repoRoot } from './machine.js';
 import { timeAsync, timeSync, timeSyncInterleaved, type TimingOptions } from './timing.js';
 
+// `--device cuda` hands over to the GPU benchmark, which reads the rest of the flags itself.
+const deviceFlag = process.argv.indexOf('--device');
+if (deviceFlag >= 0 && process.argv[deviceFlag + 1] === 'cuda') {
+  await import('./cuda.js');
+  process.exit(0);
+}
+
 const { values: args } = parseArgs({
   options: {
     quick: { type: 'boolean', default: false },
     filter: { type: 'string' },
     out: { type: 'string' },
+    device: { type: 'string', default: 'cpu' },
     help: { type: 'boolean', short: 'h', default: false },
   },
   strict: true,
 });
 
 if (args.help) {
-  console.log('usage: npm run bench -- [--quick] [--filter <text>] [--out <file.json>]');
+  console.log('usage: npm run bench -- [--quick] [--filter <text>] [--out <file.json>] [--device cpu|cuda]');
   process.exit(0);
+}
+if (args.device !== 'cpu') {
+  console.error(`--device must be 'cpu' (this benchmark) or 'cuda' (bench/cuda.ts), got '${args.device}'`);
+  process.exit(1);
 }
 
 // Budgets per row. The native kernel gets many samples; the TypeScript loop at least 3 (its

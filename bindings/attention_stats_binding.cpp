@@ -1,33 +1,36 @@
-// attentionStats(attn, { batch, steps, keys, modality, lengths? }).
-#include "arguments.hpp"
+// attentionStats(attn, { batch, steps, keys, modality, lengths? }, options?).
 #include "attention_stats.hpp"
 #include "checks.hpp"
-#include "kernel_call.hpp"
 #include "kernels.hpp"
+#include "operands.hpp"
 
 namespace dyco::bind {
 namespace {
 
 struct AttentionStatsCall : KernelCall {
-  ArrayView<float> attn;
-  ArrayView<std::uint8_t> modality;
-  ArrayView<std::int32_t> lengths;
+  ArrayOperand attn, modality, lengths;
   std::size_t batch = 0, steps = 0, keys = 0;
-  Float32Output ratioVis, ratioTxt, frVis, frTxt;
+  Device device = Device::kCpu;
+  PlacedFloat32 ratioVis, ratioTxt, frVis, frTxt;
 
   Status Run() override {
+    if (device == Device::kCuda)
+      return cuda::StagedAttentionStats(attn.operand, batch, steps, keys, modality.operand, lengths.operand,
+                                        {ratioVis.Destination(), ratioTxt.Destination(), frVis.Destination(), frTxt.Destination()});
     ModalityRuns runs;
-    if (Status s = BuildModalityRuns(modality.data, keys, &runs); !s.ok) return s;
-    if (Status s = CheckLengths("lengths", lengths.data, batch * steps, keys); !s.ok) return s;
-    return AttentionStats(attn.data, batch, steps, keys, runs, lengths.data,
-                          {ratioVis.data, ratioTxt.data, frVis.data, frTxt.data});
+    if (Status s = BuildModalityRuns(static_cast<const std::uint8_t*>(modality.operand.data), keys, &runs); !s.ok) return s;
+    const auto* lengthData = static_cast<const std::int32_t*>(lengths.operand.data);
+    if (Status s = CheckLengths("lengths", lengthData, batch * steps, keys); !s.ok) return s;
+    std::vector<float> hostAttn;
+    return AttentionStats(HostFloats(attn, hostAttn), batch, steps, keys, runs, lengthData,
+                          {ratioVis.data(), ratioTxt.data(), frVis.data(), frTxt.data()});
   }
   Napi::Value Result(Napi::Env env) override {
     Napi::Object result = Napi::Object::New(env);
-    result.Set("ratioVis", ratioVis.Value());
-    result.Set("ratioTxt", ratioTxt.Value());
-    result.Set("frVis", frVis.Value());
-    result.Set("frTxt", frTxt.Value());
+    result.Set("ratioVis", ratioVis.Value(env));
+    result.Set("ratioTxt", ratioTxt.Value(env));
+    result.Set("frVis", frVis.Value(env));
+    result.Set("frTxt", frTxt.Value(env));
     return result;
   }
 };
@@ -36,20 +39,23 @@ std::unique_ptr<KernelCall> PrepareAttentionStats(const Napi::CallbackInfo& info
   Arguments args(info, "attentionStats");
   auto call = std::make_unique<AttentionStatsCall>();
   call->function = args.function();
-  call->attn = args.Float32(0, "attn");
+  call->attn = ReadArray(args, info[0], "attn", ArrayKind::kFloat, false);
   Napi::Object shape = args.Object(1, "shape");
   call->batch = args.Size(shape, "batch", "shape");
   call->steps = args.Size(shape, "steps", "shape");
   call->keys = args.Size(shape, "keys", "shape", 1);
-  call->modality = args.Uint8(shape, "modality", "shape", false);
-  call->lengths = args.Int32(shape, "lengths", "shape", true);
+  call->modality = ReadArray(args, shape.Get("modality"), "shape.modality", ArrayKind::kUint8, false);
+  call->lengths = ReadArray(args, shape.Get("lengths"), "shape.lengths", ArrayKind::kInt32, true);
   std::size_t rows = CheckedProduct(call->batch, call->steps);
   args.ExpectLength(call->attn.length, CheckedProduct(rows, call->keys), "attn",
                     "shape.batch × shape.steps × shape.keys");
   args.ExpectLength(call->modality.length, call->keys, "shape.modality", "shape.keys");
   if (call->lengths) args.ExpectLength(call->lengths.length, rows, "shape.lengths", "shape.batch × shape.steps");
-  for (Float32Output* out : {&call->ratioVis, &call->ratioTxt, &call->frVis, &call->frTxt})
-    out->Allocate(info.Env(), rows);
+  Napi::Object options = args.Object(2, "options", true);
+  const std::initializer_list<const ArrayOperand*> operands = {&call->attn, &call->modality, &call->lengths};
+  call->device = ResolveDevice(args, options, "options", operands);
+  for (PlacedFloat32* out : {&call->ratioVis, &call->ratioTxt, &call->frVis, &call->frTxt})
+    out->Allocate(info.Env(), rows, AnyOnDevice(operands));
   call->Keep(call->attn.handle);
   call->Keep(call->modality.handle);
   call->Keep(call->lengths.handle);

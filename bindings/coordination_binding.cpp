@@ -1,29 +1,35 @@
-// coordinationScores, normalizeScores and reweightAdvantages (method §4).
-#include "arguments.hpp"
+// coordinationScores (CPU or CUDA), normalizeScores and reweightAdvantages (CPU) (method §4).
 #include "coordination.hpp"
-#include "kernel_call.hpp"
 #include "kernels.hpp"
+#include "operands.hpp"
 
 namespace dyco::bind {
 namespace {
 
 struct CoordinationCall : KernelCall {
-  ArrayView<float> frVis, frTxt, ratioVis, ratioTxt;
-  ArrayView<std::uint8_t> mask;
+  ArrayOperand frVis, frTxt, ratioVis, ratioTxt, mask;
   std::size_t batch = 0, steps = 0;
   double tauVis = 0.0, tauTxt = 0.05;
-  Int8Output roles;
-  Float32Output alignment, sequenceScore;
+  Device device = Device::kCpu;
+  PlacedInt8 roles;
+  PlacedFloat32 alignment, sequenceScore;
 
   Status Run() override {
-    CoordinationInputs in{frVis.data, frTxt.data, ratioVis.data, ratioTxt.data, mask.data, batch, steps};
-    return CoordinationScores(in, tauVis, tauTxt, {roles.data, alignment.data, sequenceScore.data});
+    if (device == Device::kCuda) {
+      cuda::CoordinationOperands in{frVis.operand, frTxt.operand, ratioVis.operand, ratioTxt.operand, mask.operand, batch, steps};
+      return cuda::StagedCoordinationScores(in, tauVis, tauTxt,
+                                            {roles.Destination(), alignment.Destination(), sequenceScore.Destination()});
+    }
+    auto floats = [](const ArrayOperand& op) { return static_cast<const float*>(op.operand.data); };
+    CoordinationInputs in{floats(frVis), floats(frTxt), floats(ratioVis), floats(ratioTxt),
+                          static_cast<const std::uint8_t*>(mask.operand.data), batch, steps};
+    return CoordinationScores(in, tauVis, tauTxt, {roles.data(), alignment.data(), sequenceScore.data()});
   }
   Napi::Value Result(Napi::Env env) override {
     Napi::Object result = Napi::Object::New(env);
-    result.Set("roles", roles.Value());
-    result.Set("alignment", alignment.Value());
-    result.Set("sequenceScore", sequenceScore.Value());
+    result.Set("roles", roles.Value(env));
+    result.Set("alignment", alignment.Value(env));
+    result.Set("sequenceScore", sequenceScore.Value(env));
     return result;
   }
 };
@@ -38,20 +44,24 @@ std::unique_ptr<KernelCall> PrepareCoordination(const Napi::CallbackInfo& info) 
   call->steps = args.Size(inputs, "steps", "inputs");
   std::size_t n = CheckedProduct(call->batch, call->steps);
   const char* names[] = {"frVis", "frTxt", "ratioVis", "ratioTxt"};
-  ArrayView<float>* views[] = {&call->frVis, &call->frTxt, &call->ratioVis, &call->ratioTxt};
+  ArrayOperand* ops[] = {&call->frVis, &call->frTxt, &call->ratioVis, &call->ratioTxt};
   for (int a = 0; a < 4; ++a) {
-    *views[a] = args.Float32(inputs, names[a], "inputs", false);
-    args.ExpectLength(views[a]->length, n, Qualified("inputs", names[a]), "inputs.batch × inputs.steps");
-    call->Keep(views[a]->handle);
+    *ops[a] = ReadArray(args, inputs.Get(names[a]), Qualified("inputs", names[a]), ArrayKind::kFloat32, false);
+    args.ExpectLength(ops[a]->length, n, Qualified("inputs", names[a]), "inputs.batch × inputs.steps");
+    call->Keep(ops[a]->handle);
   }
-  call->mask = args.Uint8(inputs, "mask", "inputs", true);
+  call->mask = ReadArray(args, inputs.Get("mask"), "inputs.mask", ArrayKind::kUint8, true);
   if (call->mask) args.ExpectLength(call->mask.length, n, "inputs.mask", "inputs.batch × inputs.steps");
   call->Keep(call->mask.handle);
   call->tauVis = args.Number(options, "tauVis", "options", 0.0);
   call->tauTxt = args.Number(options, "tauTxt", "options", 0.05);
-  call->roles.Allocate(info.Env(), n);
-  call->alignment.Allocate(info.Env(), n);
-  call->sequenceScore.Allocate(info.Env(), call->batch);
+  const std::initializer_list<const ArrayOperand*> operands = {&call->frVis, &call->frTxt, &call->ratioVis,
+                                                               &call->ratioTxt, &call->mask};
+  call->device = ResolveDevice(args, options, "options", operands);
+  const bool onDevice = AnyOnDevice(operands);
+  call->roles.Allocate(info.Env(), n, onDevice);
+  call->alignment.Allocate(info.Env(), n, onDevice);
+  call->sequenceScore.Allocate(info.Env(), call->batch, onDevice);
   return call;
 }
 

@@ -1,7 +1,6 @@
-// policyLoss({ logp, oldLogp?, refLogp?, advantages, mask, batch, steps }, config) (method §6).
-#include "arguments.hpp"
-#include "kernel_call.hpp"
+// policyLoss({ logp, oldLogp?, refLogp?, advantages, mask, batch, steps }, config, options?) (method §6).
 #include "kernels.hpp"
+#include "operands.hpp"
 #include "policy_loss.hpp"
 #include "policy_loss_config.hpp"
 
@@ -9,22 +8,30 @@ namespace dyco::bind {
 namespace {
 
 struct PolicyLossCall : KernelCall {
-  ArrayView<float> logp, oldLogp, refLogp, advantages;
-  ArrayView<std::uint8_t> mask;
+  ArrayOperand logp, oldLogp, refLogp, advantages, mask;
   std::size_t batch = 0, steps = 0;
   PolicyLossConfig config;
-  Float32Output grad;
+  Device device = Device::kCpu;
+  PlacedFloat32 grad;
   PolicyLossMetrics metrics;
 
   Status Run() override {
-    PolicyLossInputs in{logp.data, oldLogp.data, refLogp.data, advantages.data,
-                        advantages.length != batch, mask.data, batch, steps};
-    return PolicyLoss(in, config, grad.data, &metrics);
+    const bool perToken = advantages.length != batch;
+    if (device == Device::kCuda) {
+      cuda::PolicyLossOperands in{logp.operand, oldLogp.operand, refLogp.operand, advantages.operand, mask.operand,
+                                  perToken, batch, steps};
+      return cuda::StagedPolicyLoss(in, config, grad.Destination(), &metrics);
+    }
+    std::vector<float> hostLogp, hostOld, hostRef;
+    PolicyLossInputs in{HostFloats(logp, hostLogp), HostFloats(oldLogp, hostOld), HostFloats(refLogp, hostRef),
+                        static_cast<const float*>(advantages.operand.data), perToken,
+                        static_cast<const std::uint8_t*>(mask.operand.data), batch, steps};
+    return PolicyLoss(in, config, grad.data(), &metrics);
   }
   Napi::Value Result(Napi::Env env) override {
     Napi::Object result = Napi::Object::New(env);
     result.Set("loss", metrics.loss);
-    result.Set("grad", grad.Value());
+    result.Set("grad", grad.Value(env));
     SetPolicyLossMetrics(result, metrics);
     return result;
   }
@@ -40,23 +47,26 @@ std::unique_ptr<KernelCall> PreparePolicyLoss(const Napi::CallbackInfo& info) {
   call->steps = args.Size(inputs, "steps", "inputs");
   std::size_t n = CheckedProduct(call->batch, call->steps);
   const std::string tokens = "inputs.batch × inputs.steps";
-  call->logp = args.Float32(inputs, "logp", "inputs", false);
+  call->logp = ReadArray(args, inputs.Get("logp"), "inputs.logp", ArrayKind::kFloat, false);
   args.ExpectLength(call->logp.length, n, "inputs.logp", tokens);
-  call->oldLogp = args.Float32(inputs, "oldLogp", "inputs", true);
+  call->oldLogp = ReadArray(args, inputs.Get("oldLogp"), "inputs.oldLogp", ArrayKind::kFloat, true);
   if (call->oldLogp) args.ExpectLength(call->oldLogp.length, n, "inputs.oldLogp", tokens);
-  call->refLogp = args.Float32(inputs, "refLogp", "inputs", true);
+  call->refLogp = ReadArray(args, inputs.Get("refLogp"), "inputs.refLogp", ArrayKind::kFloat, true);
   if (call->refLogp) args.ExpectLength(call->refLogp.length, n, "inputs.refLogp", tokens);
-  call->advantages = args.Float32(inputs, "advantages", "inputs", false);
+  call->advantages = ReadArray(args, inputs.Get("advantages"), "inputs.advantages", ArrayKind::kFloat32, false);
   if (call->advantages.length != call->batch && call->advantages.length != n)
     args.ThrowRange("inputs.advantages has " + std::to_string(call->advantages.length) +
                     " elements but must have inputs.batch (" + std::to_string(call->batch) +
                     ", per sequence) or inputs.batch × inputs.steps (" + std::to_string(n) + ", per token)");
-  call->mask = args.Uint8(inputs, "mask", "inputs", false);
+  call->mask = ReadArray(args, inputs.Get("mask"), "inputs.mask", ArrayKind::kUint8, false);
   args.ExpectLength(call->mask.length, n, "inputs.mask", tokens);
   call->config = ReadPolicyLossConfig(args, config, "config");
-  call->grad.Allocate(info.Env(), n);
-  for (const auto* view : {&call->logp, &call->oldLogp, &call->refLogp, &call->advantages}) call->Keep(view->handle);
-  call->Keep(call->mask.handle);
+  Napi::Object options = args.Object(2, "options", true);
+  const std::initializer_list<const ArrayOperand*> operands = {&call->logp, &call->oldLogp, &call->refLogp,
+                                                               &call->advantages, &call->mask};
+  call->device = ResolveDevice(args, options, "options", operands);
+  call->grad.Allocate(info.Env(), n, AnyOnDevice(operands));
+  for (const ArrayOperand* op : operands) call->Keep(op->handle);
   return call;
 }
 

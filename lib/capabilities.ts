@@ -3,16 +3,38 @@ import { torchCapability, type TorchCapability } from './runner.js';
 
 export type { TorchCapability, LoadedBinary };
 
+/** What the addon reports about CUDA device 0 when CUDA can be used. */
+export interface CudaDeviceInfo {
+  /** e.g. `'NVIDIA H100 80GB HBM3'`. */
+  name: string;
+  /** e.g. `'9.0'`. */
+  computeCapability: string;
+  memoryBytes: number;
+  multiprocessors: number;
+  /** The architectures the kernels were compiled for (CMAKE_CUDA_ARCHITECTURES). */
+  architectures: string;
+  /** CUDA runtime version the addon carries, e.g. `'13.0'`. */
+  runtime: string;
+  /** Highest CUDA version the driver supports. */
+  driver: string;
+}
+
 /** What this build of dyco-rl can do on this machine. */
 export interface Capabilities {
   /** Package version the addon was built from. */
   version: string;
   /** Worker threads the CPU kernels split large inputs over (set `DYCO_RL_NUM_THREADS` to change). */
   threads: number;
-  /** Whether CUDA kernels are compiled in and a device is usable. */
+  /** Whether CUDA kernels are compiled in and a device is usable (then `device: 'auto'` runs on it). */
   cuda: boolean;
-  /** Number of usable CUDA devices (0 without CUDA). */
+  /** Number of usable CUDA devices (0 without CUDA). Calls run on device 0 (see `CUDA_VISIBLE_DEVICES`). */
   cudaDevices: number;
+  /** Whether this build contains the CUDA kernels (built wherever nvcc was found, even without a GPU). */
+  cudaKernels: boolean;
+  /** Why CUDA cannot be used, when `cuda` is false: kernels not built, no driver, no device, ... */
+  cudaReason?: string;
+  /** Device 0, when `cuda` is true. */
+  cudaDevice?: CudaDeviceInfo;
   /**
    * The LibTorch model runner ({@link Policy}): `{ available: true, version, cuda, cudaDevices }`,
    * or `{ available: false, reason }` with what is missing and the command that enables it.
@@ -25,13 +47,15 @@ export interface Capabilities {
 }
 
 /**
- * Reports the build and the machine: version, CPU threads, CUDA and LibTorch availability.
+ * Reports the build and the machine: version, CPU threads, CUDA and LibTorch availability. Never
+ * throws for a missing GPU or driver: `cuda` is then false and `cudaReason` says why.
  * @example
  * ```ts
  * import { capabilities } from 'dyco-rl';
  * console.log(capabilities());
- * // { version: '0.1.0', threads: 2, cuda: false, cudaDevices: 0, simd: 'avx512',
- * //   torch: { available: true, version: '1.13.0', cuda: false, cudaDevices: 0 } }
+ * // { version: '0.1.0', threads: 2, cuda: false, cudaDevices: 0, cudaKernels: true,
+ * //   cudaReason: 'no NVIDIA driver was found (libcuda.so.1 could not be loaded), so no GPU can be used',
+ * //   simd: 'avx512', torch: { available: true, version: '1.13.0', cuda: false, cudaDevices: 0 } }
  * ```
  */
 export function capabilities(): Capabilities {

@@ -1,4 +1,5 @@
 import { addon } from './native.js';
+import type { ExecutionOptions, FieldOf, Float32Output, FloatInput, Int32Input, Placement } from './device.js';
 
 /** Shape of two batches of distributions compared row by row. */
 export interface FisherRaoShape {
@@ -9,7 +10,7 @@ export interface FisherRaoShape {
 }
 
 /** Shape of a batch of sequences of distributions, compared step to step. */
-export interface FisherRaoAdjacentShape {
+export interface FisherRaoAdjacentShape<L extends Int32Input = Int32Array> {
   /** Number of sequences. */
   batch: number;
   /** Rows per sequence. */
@@ -18,9 +19,10 @@ export interface FisherRaoAdjacentShape {
   width: number;
   /**
    * `Int32Array(batch*steps)`: entries of row (b,t) that are valid, each in `[0, width]`.
-   * Defaults to `width` for every row. Entries past a row's length are never read.
+   * Defaults to `width` for every row. Entries past a row's length are never read. May be a
+   * DeviceArray of int32.
    */
-  lengths?: Int32Array;
+  lengths?: L;
 }
 
 /**
@@ -30,26 +32,43 @@ export interface FisherRaoAdjacentShape {
  * The distance is `2·arccos(Σ √(p̂ q̂))`, in `[0, π]`, computed in the numerically stable form
  * `4·arcsin(½‖√p̂ − √q̂‖₂)` with float64 accumulation, so small shifts are not lost to rounding.
  *
+ * Runs on the CPU or on CUDA (`options.device`: `'cpu' | 'cuda' | 'auto'`); both give the same numbers to
+ * float rounding. `p` and `q` may be half-precision host data (`{ data: Uint16Array, dtype }`) or
+ * DeviceArrays (float32/float16/bfloat16, the same type for both); with a DeviceArray input the
+ * result is a DeviceArray.
+ *
  * @param p - `Float32Array(rows*cols)`, row-major, non-negative finite entries.
  * @param q - `Float32Array(rows*cols)`, same layout as `p`.
- * @returns `Float32Array(rows)` of distances.
- * @throws TypeError when `p`/`q` are not Float32Arrays or the shape fields are not numbers;
- *   RangeError when lengths do not match the shape, or an entry is negative, NaN or infinite
- *   (the message names the array and the index).
+ * @returns `Float32Array(rows)` of distances (a DeviceArray when an input is one).
+ * @throws TypeError when `p`/`q` are not float arrays (or differ in element type) or the shape
+ *   fields are not numbers; RangeError when lengths do not match the shape, or an entry is
+ *   negative, NaN or infinite (the message names the array and the index); Error when
+ *   `device: 'cuda'` cannot be used, or with CUDA's message on a CUDA error.
  * @example
  * ```ts
  * const p = new Float32Array([1, 0, 0.5, 0.5]);
  * const q = new Float32Array([0, 1, 0.5, 0.5]);
  * fisherRao(p, q, { rows: 2, cols: 2 }); // Float32Array [π, 0]
+ * fisherRao(p, q, { rows: 2, cols: 2 }, { device: 'cuda' }); // the same, computed on the GPU
  * ```
  */
-export function fisherRao(p: Float32Array, q: Float32Array, shape: FisherRaoShape): Float32Array {
-  return addon.fisherRao(p, q, shape);
+export function fisherRao<P extends FloatInput, Q extends FloatInput>(
+  p: P,
+  q: Q,
+  shape: FisherRaoShape,
+  options?: ExecutionOptions,
+): Float32Output<Placement<P | Q>> {
+  return addon.fisherRao(p, q, shape, options) as Float32Output<Placement<P | Q>>;
 }
 
 /** {@link fisherRao} on a worker thread; inputs must not be modified until the promise settles. */
-export function fisherRaoAsync(p: Float32Array, q: Float32Array, shape: FisherRaoShape): Promise<Float32Array> {
-  return addon.fisherRaoAsync(p, q, shape);
+export function fisherRaoAsync<P extends FloatInput, Q extends FloatInput>(
+  p: P,
+  q: Q,
+  shape: FisherRaoShape,
+  options?: ExecutionOptions,
+): Promise<Float32Output<Placement<P | Q>>> {
+  return addon.fisherRaoAsync(p, q, shape, options) as Promise<Float32Output<Placement<P | Q>>>;
 }
 
 /**
@@ -60,6 +79,9 @@ export function fisherRaoAsync(p: Float32Array, q: Float32Array, shape: FisherRa
  * (zero mass → uniform over the prefix). Entry (b,0) is 0, and so is any entry whose common
  * prefix is empty (`m = 0`).
  *
+ * Runs on the CPU or on CUDA (`options.device`); `x` may be half-precision host data or a
+ * DeviceArray, `lengths` an int32 DeviceArray; with a DeviceArray input the result is one.
+ *
  * @param x - `Float32Array(batch*steps*width)`, row-major.
  * @returns `Float32Array(batch*steps)`.
  * @example
@@ -69,11 +91,19 @@ export function fisherRaoAsync(p: Float32Array, q: Float32Array, shape: FisherRa
  * fisherRaoAdjacent(x, { batch: 1, steps: 3, width: 3, lengths: new Int32Array([1, 2, 3]) });
  * ```
  */
-export function fisherRaoAdjacent(x: Float32Array, shape: FisherRaoAdjacentShape): Float32Array {
-  return addon.fisherRaoAdjacent(x, shape);
+export function fisherRaoAdjacent<X extends FloatInput, S extends FisherRaoAdjacentShape<Int32Input>>(
+  x: X,
+  shape: S,
+  options?: ExecutionOptions,
+): Float32Output<Placement<X | FieldOf<S, 'lengths'>>> {
+  return addon.fisherRaoAdjacent(x, shape, options) as Float32Output<Placement<X | FieldOf<S, 'lengths'>>>;
 }
 
 /** {@link fisherRaoAdjacent} on a worker thread; inputs must not be modified until the promise settles. */
-export function fisherRaoAdjacentAsync(x: Float32Array, shape: FisherRaoAdjacentShape): Promise<Float32Array> {
-  return addon.fisherRaoAdjacentAsync(x, shape);
+export function fisherRaoAdjacentAsync<X extends FloatInput, S extends FisherRaoAdjacentShape<Int32Input>>(
+  x: X,
+  shape: S,
+  options?: ExecutionOptions,
+): Promise<Float32Output<Placement<X | FieldOf<S, 'lengths'>>>> {
+  return addon.fisherRaoAdjacentAsync(x, shape, options) as Promise<Float32Output<Placement<X | FieldOf<S, 'lengths'>>>>;
 }

@@ -4,7 +4,27 @@
  * (`Policy`) that samples with streamed DyCo statistics and trains on those losses.
  * @packageDocumentation
  */
-export { capabilities, type Capabilities, type TorchCapability } from './capabilities.js';
+export { capabilities, type Capabilities, type CudaDeviceInfo, type LoadedBinary, type TorchCapability } from './capabilities.js';
+export {
+  DeviceArray,
+  type DeviceArrayConstructor,
+  type DeviceArrayDType,
+  type HalfHostArray,
+  type HostArrayOf,
+  type UploadOptions,
+} from './device-array.js';
+export type {
+  Device,
+  ExecutionOptions,
+  FieldOf,
+  Float32Input,
+  Float32Output,
+  FloatInput,
+  Int32Input,
+  Int8Output,
+  Placement,
+  Uint8Input,
+} from './device.js';
 export {
   fisherRao,
   fisherRaoAsync,

@@ -4,21 +4,24 @@
  * decision table). Every public function goes through {@link addon}.
  * @packageDocumentation
  */
+import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
-import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { probeNvidiaDriver } from './loader/driver.js';
 import { findPrebuiltVariants } from './loader/prebuilt-variants.js';
 import { BUILD_FROM_SOURCE, planBinary, type Candidate } from './loader/select-binary.js';
+import type { Capabilities } from './capabilities.js';
+import type { DeviceArrayConstructor } from './device-array.js';
 
 /** The shape of the native module; the bindings validate every argument themselves. */
 export interface NativeAddon {
-  capabilities(): { version: string; threads: number; cuda: boolean; cudaDevices: number; simd: string };
-  fisherRao(...args: unknown[]): Float32Array;
-  fisherRaoAsync(...args: unknown[]): Promise<Float32Array>;
-  fisherRaoAdjacent(...args: unknown[]): Float32Array;
-  fisherRaoAdjacentAsync(...args: unknown[]): Promise<Float32Array>;
+  /** Everything but `torch`, which lib/capabilities.ts adds from the runner. */
+  capabilities(): Omit<Capabilities, 'torch' | 'binary'>;
+  fisherRao(...args: unknown[]): unknown;
+  fisherRaoAsync(...args: unknown[]): Promise<unknown>;
+  fisherRaoAdjacent(...args: unknown[]): unknown;
+  fisherRaoAdjacentAsync(...args: unknown[]): Promise<unknown>;
   attentionStats(...args: unknown[]): unknown;
   attentionStatsAsync(...args: unknown[]): Promise<unknown>;
   coordinationScores(...args: unknown[]): unknown;
@@ -31,6 +34,15 @@ export interface NativeAddon {
   logitsPolicyLoss(...args: unknown[]): unknown;
   logitsPolicyLossAsync(...args: unknown[]): Promise<unknown>;
   copyMemory(src: Float32Array, dst: Float32Array): void;
+  DeviceArray: DeviceArrayConstructor;
+  /**
+   * Benchmark hook: `fn` makes one synchronous kernel call on CUDA; that call stages its inputs
+   * once, launches its kernels `warmup` + `reps` times back to back, and the milliseconds of each
+   * rep between CUDA events are returned.
+   */
+  timeCudaCalls(fn: () => void, options?: { warmup?: number; reps?: number }): number[];
+  /** Benchmark yardstick: device-to-device copies of `bytes`, each timed with CUDA events (ms). */
+  timeCudaCopy(bytes: number, options?: { warmup?: number; reps?: number }): number[];
 }
 
 // lib/native.ts and dist/native.js both sit one level below the package root.

@@ -1,20 +1,29 @@
 import { addon } from './native.js';
+import type { ExecutionOptions, Float32Input, Float32Output, FloatInput, Placement, Uint8Input } from './device.js';
 
 /** Policy-gradient objectives of method §6. */
 export type PolicyAlgorithm = 'grpo' | 'bnpo' | 'dr_grpo' | 'dapo' | 'gspo' | 'sapo';
 
-/** Per-token log-probabilities and advantages, row-major `[batch, steps]`. */
-export interface PolicyLossInputs {
+/**
+ * Per-token log-probabilities and advantages, row-major `[batch, steps]`. The type parameters
+ * widen the arrays for the GPU: log-probs may be half-precision host data or DeviceArrays
+ * (float32/float16/bfloat16), advantages and mask DeviceArrays of float32 / uint8.
+ */
+export interface PolicyLossInputs<
+  F extends FloatInput = Float32Array,
+  A extends Float32Input = Float32Array,
+  M extends Uint8Input = Uint8Array,
+> {
   /** ℓ: new log-probs, `Float32Array(batch*steps)`. The gradient is taken with respect to these. */
-  logp: Float32Array;
+  logp: F;
   /** ℓ_old from the rollout policy. Default: ℓ itself (ratio 1, gradient not 0). */
-  oldLogp?: Float32Array;
+  oldLogp?: F;
   /** ℓ_ref from the reference model for the k3 KL term. Default: none (KL term 0). */
-  refLogp?: Float32Array;
+  refLogp?: F;
   /** `Float32Array(batch)` (per sequence) or `Float32Array(batch*steps)` (per token). */
-  advantages: Float32Array;
+  advantages: A;
   /** `Uint8Array(batch*steps)` of 0/1: which tokens count. Masked entries of the other arrays are never read. */
-  mask: Uint8Array;
+  mask: M;
   batch: number;
   steps: number;
 }
@@ -51,12 +60,12 @@ export interface PolicyLossConfig {
   maxCompletionLength?: number;
 }
 
-/** Loss value, its gradient and the usual metrics. */
-export interface PolicyLossResult {
+/** Loss value, its gradient and the usual metrics (`P = 'device'`: the gradient stays on the GPU). */
+export interface PolicyLossResult<P extends 'host' | 'device' = 'host'> {
   /** The scalar loss. */
   loss: number;
-  /** ∂loss/∂logp, `Float32Array(batch*steps)`; 0 on masked tokens. */
-  grad: Float32Array;
+  /** ∂loss/∂logp, `Float32Array(batch*steps)` (a float32 DeviceArray for GPU inputs); 0 on masked tokens. */
+  grad: Float32Output<P>;
   /** Share of unmasked tokens with `r < 1 − epsLow` and `A < 0` (their gradient is clipped). */
   clipFractionLow: number;
   /** Share of unmasked tokens with `r > 1 + epsHigh` and `A > 0`. */
@@ -77,8 +86,12 @@ export interface PolicyLossResult {
  * unclipped branch still has gradient. Sequences with no unmasked token contribute 0. With no
  * unmasked token at all, every metric is 0.
  *
+ * On CUDA (`options.device`: `'cpu' | 'cuda' | 'auto'`) forward and backward are one kernel with
+ * the same float64 arithmetic, and the sums over sequences are added in sequence order.
+ *
  * @throws TypeError / RangeError naming the argument for wrong types, sizes, unknown algorithm,
- *   out-of-range config values, mask values other than 0/1, or non-finite values on unmasked tokens.
+ *   out-of-range config values, mask values other than 0/1, or non-finite values on unmasked
+ *   tokens; Error when `device: 'cuda'` cannot be used or on a CUDA error.
  * @example
  * ```ts
  * const { loss, grad } = policyLoss(
@@ -87,11 +100,19 @@ export interface PolicyLossResult {
  * );
  * ```
  */
-export function policyLoss(inputs: PolicyLossInputs, config: PolicyLossConfig): PolicyLossResult {
-  return addon.policyLoss(inputs, config) as PolicyLossResult;
+export function policyLoss<I extends PolicyLossInputs<FloatInput, Float32Input, Uint8Input>>(
+  inputs: I,
+  config: PolicyLossConfig,
+  options?: ExecutionOptions,
+): PolicyLossResult<Placement<I[keyof I]>> {
+  return addon.policyLoss(inputs, config, options) as PolicyLossResult<Placement<I[keyof I]>>;
 }
 
 /** {@link policyLoss} on a worker thread; inputs must not be modified until the promise settles. */
-export function policyLossAsync(inputs: PolicyLossInputs, config: PolicyLossConfig): Promise<PolicyLossResult> {
-  return addon.policyLossAsync(inputs, config) as Promise<PolicyLossResult>;
+export function policyLossAsync<I extends PolicyLossInputs<FloatInput, Float32Input, Uint8Input>>(
+  inputs: I,
+  config: PolicyLossConfig,
+  options?: ExecutionOptions,
+): Promise<PolicyLossResult<Placement<I[keyof I]>>> {
+  return addon.policyLossAsync(inputs, config, options) as Promise<PolicyLossResult<Placement<I[keyof I]>>>;
 }

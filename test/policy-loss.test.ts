@@ -19,24 +19,9 @@ import {
 } from './oracle/index.js';
 import { expectAllClose, expectClose } from './helpers/assert.js';
 import { makePolicyCase, makeSmoothPolicyCase, type PolicyCase, type PolicyCaseOptions } from './helpers/data.js';
+import { expectMatchesOracle, FRAC_TOL, GRAD_TOL, LOSS_TOL } from './helpers/policy-loss.js';
 
 const ALGOS: PolicyAlgorithm[] = ['grpo', 'bnpo', 'dr_grpo', 'dapo', 'gspo', 'sapo'];
-const LOSS_TOL = { abs: 1e-6, rel: 1e-5 };
-const GRAD_TOL = { abs: 1e-6, rel: 1e-4 };
-const FRAC_TOL = { abs: 1e-9, rel: 0 };
-
-function expectMatchesOracle(got: PolicyLossResult, ref: PolicyLossRefResult, label = ''): void {
-  expect(typeof got.loss, `${label} loss type`).toBe('number');
-  expect(got.grad, `${label} grad type`).toBeInstanceOf(Float32Array);
-  expectClose(got.loss, ref.loss, LOSS_TOL, `${label} loss`);
-  expectAllClose(got.grad, ref.grad, GRAD_TOL, `${label} grad`);
-  if (!Number.isNaN(ref.clipFractionLow)) {
-    expectClose(got.clipFractionLow, ref.clipFractionLow, FRAC_TOL, `${label} clipFractionLow`);
-    expectClose(got.clipFractionHigh, ref.clipFractionHigh, FRAC_TOL, `${label} clipFractionHigh`);
-  }
-  expectClose(got.kl, ref.kl, LOSS_TOL, `${label} kl`);
-  expectClose(got.ratioMean, ref.ratioMean, LOSS_TOL, `${label} ratioMean`);
-}
 
 function run(c: PolicyCase, cfg: PolicyLossConfig): { got: PolicyLossResult; ref: PolicyLossRefResult } {
   return { got: policyLoss(c, cfg), ref: policyLossRef(c, cfg as PolicyLossConfigRef) };

@@ -2,21 +2,20 @@
 
 namespace dyco::runner {
 
-torch::Tensor ReferencePolicyLoss(const ReferenceLossInputs& in, const PolicyLossConfig& config) {
-  const auto f64 = torch::kDouble;
-  torch::Tensor logp = in.logp.to(f64);
-  torch::Tensor old = in.oldLogp.defined() ? in.oldLogp.to(f64) : logp.detach();
-  torch::Tensor mask = in.mask.to(f64);
-  torch::Tensor advantages = in.advantages.to(f64);
+torch::Tensor ReferencePolicyLoss(const ReferenceLossInputs& in, const PolicyLossConfig& config, torch::ScalarType dtype) {
+  torch::Tensor logp = in.logp.to(dtype);
+  torch::Tensor old = in.oldLogp.defined() ? in.oldLogp.to(dtype) : logp.detach();
+  torch::Tensor mask = in.mask.to(dtype);
+  torch::Tensor advantages = in.advantages.to(dtype);
   if (advantages.dim() == 1) advantages = advantages.unsqueeze(1);  // [B, 1] broadcasts over tokens
   torch::Tensor lengths = mask.sum(1);
   torch::Tensor safeLengths = lengths.clamp_min(1.0);
-  torch::Tensor nonEmpty = (lengths > 0).to(f64);
+  torch::Tensor nonEmpty = (lengths > 0).to(dtype);
   const double batch = static_cast<double>(logp.size(0));
 
   torch::Tensor kl;  // k3 estimator per token
   if (in.refLogp.defined()) {
-    torch::Tensor diff = in.refLogp.to(f64) - logp;
+    torch::Tensor diff = in.refLogp.to(dtype) - logp;
     kl = torch::exp(diff) - diff - 1.0;
   } else {
     kl = torch::zeros_like(logp);

@@ -16,7 +16,9 @@ struct ReferenceLossInputs {
   torch::Tensor mask;        // [B, T], 0/1
 };
 
-// Scalar loss, computed in float64 whatever the inputs' type.
-torch::Tensor ReferencePolicyLoss(const ReferenceLossInputs& in, const PolicyLossConfig& config);
+// Scalar loss, computed in `dtype` whatever the inputs' type: float64 for the tests' oracle,
+// float32 for the benchmark's baseline (what training code runs).
+torch::Tensor ReferencePolicyLoss(const ReferenceLossInputs& in, const PolicyLossConfig& config,
+                                  torch::ScalarType dtype = torch::kDouble);
 
 }  // namespace dyco::runner

@@ -1,66 +1,83 @@
 /**
- * IEEE float16 and bfloat16 bit patterns for the tests, by plain arithmetic on the value (not the
- * bit manipulation the native code uses), so the two can check each other. Encoders round the
- * float32 value (`Math.fround`) to nearest, ties to even.
+ * float32 → float16 / bfloat16 rounding (to nearest even) and back, written from IEEE 754,
+ * independently of the addon's own conversions: builds half-precision inputs for the tests and the
+ * GPU benchmark, and the exact values the oracle is given.
  */
 
-const roundHalfEven = (x: number): number => {
-  const r = Math.round(x);
-  return Math.abs(x - Math.trunc(x)) === 0.5 ? 2 * Math.round(x / 2) : r;
-};
+const f32 = new Float32Array(1);
+const u32 = new Uint32Array(f32.buffer);
 
-/** Exponent e with 2^e ≤ a < 2^(e+1), for a > 0. */
-function exponentOf(a: number): number {
-  let e = Math.floor(Math.log2(a));
-  while (2 ** e > a) e--;
-  while (2 ** (e + 1) <= a) e++;
-  return e;
+/** float32 → bfloat16 bits, round to nearest even (NaN stays NaN). */
+export function bfloat16Bits(x: number): number {
+  f32[0] = x;
+  const bits = u32[0]!;
+  if ((bits & 0x7f800000) === 0x7f800000 && (bits & 0x7fffff) !== 0) return (bits >>> 16) | 0x40;
+  return ((bits + 0x7fff + ((bits >>> 16) & 1)) >>> 16) & 0xffff;
 }
 
-/** Encodes with `mantissaBits` fraction bits, exponent bias `bias`, all-ones exponent for Inf/NaN. */
-function encode(value: number, mantissaBits: number, exponentBits: number): number {
-  const f = Math.fround(value);
-  const signShift = mantissaBits + exponentBits;
-  const expAllOnes = (1 << exponentBits) - 1;
-  const bias = (1 << (exponentBits - 1)) - 1;
-  if (Number.isNaN(f)) return (expAllOnes << mantissaBits) | (1 << (mantissaBits - 1));
-  const sign = f < 0 || Object.is(f, -0) ? 1 << signShift : 0;
-  const a = Math.abs(f);
-  const minNormal = 2 ** (1 - bias);
-  if (a < minNormal) return sign | roundHalfEven(a / 2 ** (1 - bias - mantissaBits)); // 1 << mantissaBits is the smallest normal
-  const e = exponentOf(a);
-  const mantissa = roundHalfEven((a / 2 ** e - 1) * 2 ** mantissaBits); // may carry into the exponent
-  const bits = ((e + bias) << mantissaBits) + mantissa;
-  return sign | Math.min(bits, expAllOnes << mantissaBits); // overflow → Inf
+/** float32 → IEEE binary16 bits, round to nearest even, with subnormals and overflow to ∞. */
+export function float16Bits(x: number): number {
+  f32[0] = x;
+  const bits = u32[0]!;
+  const sign = (bits >>> 16) & 0x8000;
+  const exponent = (bits >>> 23) & 0xff;
+  let mantissa = bits & 0x7fffff;
+  if (exponent === 0xff) return sign | 0x7c00 | (mantissa ? 0x200 : 0);
+  const e16 = exponent - 127 + 15;
+  if (e16 >= 0x1f) return sign | 0x7c00;
+  if (e16 <= 0) {
+    if (e16 < -10) return sign;
+    mantissa |= 0x800000;
+    const shift = 14 - e16;
+    let half = mantissa >>> shift;
+    const rest = mantissa & ((1 << shift) - 1);
+    const middle = 1 << (shift - 1);
+    if (rest > middle || (rest === middle && (half & 1) === 1)) half++;
+    return sign | half;
+  }
+  let half = (e16 << 10) | (mantissa >>> 13);
+  const rest = mantissa & 0x1fff;
+  if (rest > 0x1000 || (rest === 0x1000 && (half & 1) === 1)) half++; // a carry rounds into the exponent, as it should
+  return sign | half;
 }
 
-function decode(bits: number, mantissaBits: number, exponentBits: number): number {
-  const signShift = mantissaBits + exponentBits;
-  const expAllOnes = (1 << exponentBits) - 1;
-  const bias = (1 << (exponentBits - 1)) - 1;
-  const sign = bits & (1 << signShift) ? -1 : 1;
-  const e = (bits >> mantissaBits) & expAllOnes;
-  const m = bits & ((1 << mantissaBits) - 1);
-  if (e === expAllOnes) return m ? NaN : sign * Infinity;
-  if (e === 0) return sign * m * 2 ** (1 - bias - mantissaBits);
-  return sign * (1 + m / 2 ** mantissaBits) * 2 ** (e - bias);
+/** The value of float16 / bfloat16 bits. */
+export function halfValue(bits: number, dtype: 'float16' | 'bfloat16'): number {
+  if (dtype === 'bfloat16') {
+    u32[0] = bits << 16;
+    return f32[0]!;
+  }
+  const sign = bits & 0x8000 ? -1 : 1;
+  const exponent = (bits >>> 10) & 0x1f;
+  const mantissa = bits & 0x3ff;
+  if (exponent === 0) return sign * mantissa * 2 ** -24;
+  if (exponent === 0x1f) return mantissa ? NaN : sign * Infinity;
+  return sign * (1 + mantissa / 1024) * 2 ** (exponent - 15);
 }
 
-export const toFloat16Bits = (x: number): number => encode(x, 10, 5);
-export const fromFloat16Bits = (bits: number): number => decode(bits, 10, 5);
-export const toBFloat16Bits = (x: number): number => encode(x, 7, 8);
-export const fromBFloat16Bits = (bits: number): number => decode(bits, 7, 8);
+/** The half-precision bits of a float32 array (rounded to nearest even). */
+export function halfBits(x: Float32Array, dtype: 'float16' | 'bfloat16'): Uint16Array {
+  const bits = new Uint16Array(x.length);
+  const round = dtype === 'bfloat16' ? bfloat16Bits : float16Bits;
+  for (let i = 0; i < x.length; i++) bits[i] = round(x[i]!);
+  return bits;
+}
+
+/** A float32 array rounded to half precision: the bits to pass, and their exact values for the oracle. */
+export function toHalf(x: Float32Array, dtype: 'float16' | 'bfloat16'): { bits: Uint16Array; values: Float32Array } {
+  const bits = halfBits(x, dtype);
+  const values = Float32Array.from(bits, (b) => halfValue(b, dtype));
+  return { bits, values };
+}
 
 export type HalfDtype = 'float16' | 'bfloat16';
 
-/** Values rounded to the half type, as bit patterns. */
+/** Values rounded to the half type, as bit patterns (the logits-loss tests' spelling of {@link halfBits}). */
 export function encodeHalf(values: ArrayLike<number>, dtype: HalfDtype): Uint16Array {
-  const enc = dtype === 'float16' ? toFloat16Bits : toBFloat16Bits;
-  return Uint16Array.from({ length: values.length }, (_, i) => enc(values[i]!));
+  return halfBits(Float32Array.from(values), dtype);
 }
 
 /** Bit patterns widened to numbers (exact). */
 export function decodeHalf(bits: Uint16Array, dtype: HalfDtype): Float64Array {
-  const dec = dtype === 'float16' ? fromFloat16Bits : fromBFloat16Bits;
-  return Float64Array.from(bits, dec);
+  return Float64Array.from(bits, (b) => halfValue(b, dtype));
 }

@@ -1,0 +1,481 @@
+/**
+ * `npm run bench:cuda` (or `npm run bench -- --device cuda`): the GPU benchmark. For each case,
+ * in one process: the CUDA kernel on DeviceArray inputs, timed with CUDA events after warm-up
+ * (inputs staged once, launches back to back); a device-to-device copy of the bytes the kernel
+ * reads, timed the same way, as the bandwidth yardstick; and, where dyco_bench_torch.node was built
+ * and LibTorch sees the GPU, the same computation composed from LibTorch (ATen) CUDA operations
+ * (the loss with autograd backward). Before timing, one call is compared with the CPU kernel on the
+ * same inputs, so a fast but wrong kernel cannot pass unnoticed.
+ *
+ *   --quick            small sizes only, few reps (smoke test)
+ *   --filter <text>    only cases whose "kernel size dtype" contains <text> (case-insensitive)
+ *   --out <file>       JSON path (default bench/results/<gpu-slug>-<YYYY-MM-DD>.json)
+ *   --reps <n>         timed reps per measurement (default 20; quick: 5)
+ *   --require          exit 1 when no GPU can be used (default: say why and exit 0)
+ */
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { cpus } from 'node:os';
+import { dirname, join } from 'node:path';
+import { parseArgs } from 'node:util';
+import {
+  attentionStats,
+  capabilities,
+  coordinationScores,
+  DeviceArray,
+  fisherRao,
+  fisherRaoAdjacent,
+  policyLoss,
+  type PolicyAlgorithm,
+} from '../lib/index.js';
+import { addon } from '../lib/native.js';
+import { halfBits } from '../test/helpers/half.js';
+import {
+  attentionStatsWorkload,
+  coordinationWorkload,
+  fisherRaoAdjacentWorkload,
+  fisherRaoWorkload,
+  OTHER_KEYS,
+  policyLossWorkload,
+  PROMPT_KEYS,
+  relDiff,
+  sizeLabel,
+  VISION_KEYS,
+  type NumArray,
+  type Tier,
+} from './cases.js';
+import { cpuModel, gitCommit, repoRoot } from './machine.js';
+import { formatBytes, formatTime, mark, renderTable } from './report.js';
+
+const { values: args } = parseArgs({
+  options: {
+    quick: { type: 'boolean', default: false },
+    filter: { type: 'string' },
+    out: { type: 'string' },
+    reps: { type: 'string' },
+    require: { type: 'boolean', default: false },
+    device: { type: 'string', default: 'cuda' }, // accepted so that `npm run bench -- --device cuda` lands here
+    help: { type: 'boolean', short: 'h', default: false },
+  },
+  strict: true,
+});
+
+if (args.help) {
+  console.log('usage: npm run bench:cuda -- [--quick] [--filter <text>] [--out <file.json>] [--reps <n>] [--require]');
+  process.exit(0);
+}
+
+type Dtype = 'float32' | 'float16' | 'bfloat16';
+
+interface Goals {
+  /** copy time / kernel time must reach this (the kernel's share of measured copy bandwidth). */
+  minCopyFraction?: number;
+  /** LibTorch composite time / kernel time must reach this. */
+  minTorchSpeedup?: number;
+}
+
+interface Prepared {
+  /** One synchronous kernel call on DeviceArrays; returns its outputs (DeviceArrays, disposed after). */
+  run: () => unknown;
+  /** Largest relative difference between the CUDA and CPU kernels over the main outputs, one call each. */
+  check: () => Promise<number>;
+  bytesRead: number;
+  bytesWritten: number;
+  /** The LibTorch composite of the same computation, if there is one. */
+  torch?: { kernel: string; params: Record<string, unknown> };
+  dispose: () => void;
+}
+
+interface GpuCase {
+  kernel: string;
+  size: string;
+  dtype: Dtype;
+  tier: Tier;
+  goals: Goals;
+  params: Record<string, unknown>;
+  prepare: () => Prepared;
+}
+
+interface Stats {
+  medianMs: number;
+  minMs: number;
+  samples: number;
+}
+
+interface Row {
+  kernel: string;
+  size: string;
+  dtype: Dtype;
+  tier: Tier;
+  params: Record<string, unknown>;
+  bytesRead: number;
+  bytesWritten: number;
+  cuda: Stats;
+  gbps: number;
+  copy: Stats;
+  copyFraction: number;
+  torch: Stats | null;
+  torchSpeedup: number | null;
+  goals: { copyFraction?: { target: number; value: number; met: boolean }; torchSpeedup?: { target: number; value: number | null; met: boolean } };
+  maxRelDiffVsCpu: number;
+  note?: string;
+}
+
+const cuda = { device: 'cuda' } as const;
+const cpu = { device: 'cpu' } as const;
+const STREAM_GOALS: Goals = { minCopyFraction: 0.8, minTorchSpeedup: 5 };
+const LOSS_GOALS: Goals = { minTorchSpeedup: 5 };
+
+/** Disposes every DeviceArray found in a kernel's result. */
+function disposeAll(value: unknown): void {
+  if (value instanceof DeviceArray) value.dispose();
+  else if (value && typeof value === 'object') for (const v of Object.values(value)) if (v instanceof DeviceArray) v.dispose();
+}
+
+async function download(value: unknown): Promise<Float32Array> {
+  return (await (value as DeviceArray<'float32'>).download()) as Float32Array;
+}
+
+/** A float input in the case's type (half precision: its rounded bits), on the host and on the device. */
+function floatInput(x: Float32Array, dtype: Dtype) {
+  if (dtype === 'float32') return { host: x, device: DeviceArray.upload(x) };
+  const data = halfBits(x, dtype);
+  return { host: { data, dtype }, device: DeviceArray.upload(data, { dtype }) };
+}
+
+function fisherRaoCase(rows: number, cols: number, tier: Tier): GpuCase {
+  return {
+    kernel: 'fisherRao',
+    size: sizeLabel(rows, cols),
+    dtype: 'float32',
+    tier,
+    goals: {},
+    params: { rows, cols, elementsPerInput: rows * cols },
+    prepare() {
+      const { inputs: { p, q, shape }, bytesRead, bytesWritten } = fisherRaoWorkload(rows, cols);
+      const dp = DeviceArray.upload(p);
+      const dq = DeviceArray.upload(q);
+      return {
+        run: () => fisherRao(dp, dq, shape),
+        check: async () => {
+          const out = fisherRao(dp, dq, shape);
+          const got = await download(out);
+          out.dispose();
+          return relDiff(got, fisherRao(p, q, shape, cpu));
+        },
+        bytesRead,
+        bytesWritten,
+        torch: { kernel: 'fisherRao', params: { rows, cols } },
+        dispose: () => [dp, dq].forEach((a) => a.dispose()),
+      };
+    },
+  };
+}
+
+function adjacentCase(batch: number, steps: number, width: number, tier: Tier, dtype: Dtype = 'float32'): GpuCase {
+  const scale = dtype === 'float32' ? 1 : 0.5;
+  return {
+    kernel: 'fisherRaoAdjacent',
+    size: sizeLabel(batch, steps, width),
+    dtype,
+    tier,
+    goals: tier === 'large' ? STREAM_GOALS : {},
+    params: { batch, steps, width, lengths: 'none (full rows)' },
+    prepare() {
+      const w = fisherRaoAdjacentWorkload(batch, steps, width);
+      const { shape } = w.inputs;
+      const { host: x, device: dx } = floatInput(w.inputs.x, dtype);
+      return {
+        run: () => fisherRaoAdjacent(dx, shape),
+        check: async () => {
+          const out = fisherRaoAdjacent(dx, shape);
+          const got = await download(out);
+          out.dispose();
+          return relDiff(got, fisherRaoAdjacent(x, shape, cpu));
+        },
+        bytesRead: w.bytesRead * scale,
+        bytesWritten: w.bytesWritten,
+        torch: { kernel: 'fisherRaoAdjacent', params: { batch, steps, width } },
+        dispose: () => dx.dispose(),
+      };
+    },
+  };
+}
+
+function attentionCase(batch: number, steps: number, keys: number, tier: Tier, dtype: Dtype = 'float32'): GpuCase {
+  return {
+    kernel: 'attentionStats',
+    size: sizeLabel(batch, steps, keys),
+    dtype,
+    tier,
+    goals: tier === 'large' ? STREAM_GOALS : {},
+    params: { batch, steps, keys, layout: `${OTHER_KEYS} other, ${VISION_KEYS} vision, rest text`, lengths: `min(keys, ${PROMPT_KEYS} + t)` },
+    prepare() {
+      const w = attentionStatsWorkload(batch, steps, keys);
+      const { shape } = w.inputs;
+      const elementBytes = dtype === 'float32' ? 4 : 2;
+      const { host: attn, device: dAttn } = floatInput(w.inputs.attn, dtype);
+      const dModality = DeviceArray.upload(shape.modality);
+      const dLengths = DeviceArray.upload(shape.lengths!);
+      const onDevice = { ...shape, modality: dModality, lengths: dLengths };
+      const fields = ['ratioVis', 'ratioTxt', 'frVis', 'frTxt'] as const;
+      return {
+        run: () => attentionStats(dAttn, onDevice),
+        check: async () => {
+          const out = attentionStats(dAttn, onDevice);
+          const host = attentionStats(attn, shape, cpu);
+          let worst = 0;
+          for (const k of fields) worst = Math.max(worst, relDiff(await download(out[k]), host[k]));
+          disposeAll(out);
+          return worst;
+        },
+        bytesRead: w.readKeys * elementBytes + keys + batch * steps * 4,
+        bytesWritten: w.bytesWritten,
+        torch: { kernel: 'attentionStats', params: { batch, steps, keys, other: OTHER_KEYS, vision: VISION_KEYS, prompt: PROMPT_KEYS } },
+        dispose: () => [dAttn, dModality, dLengths].forEach((a) => a.dispose()),
+      };
+    },
+  };
+}
+
+function coordinationCase(batch: number, steps: number, tier: Tier): GpuCase {
+  return {
+    kernel: 'coordinationScores',
+    size: sizeLabel(batch, steps),
+    dtype: 'float32',
+    tier,
+    goals: {},
+    params: { batch, steps, mask: 'trailing padding, lengths in [steps/2, steps]' },
+    prepare() {
+      const { inputs, bytesRead, bytesWritten } = coordinationWorkload(batch, steps);
+      const device = {
+        frVis: DeviceArray.upload(inputs.frVis),
+        frTxt: DeviceArray.upload(inputs.frTxt),
+        ratioVis: DeviceArray.upload(inputs.ratioVis),
+        ratioTxt: DeviceArray.upload(inputs.ratioTxt),
+        mask: DeviceArray.upload(inputs.mask!),
+      };
+      const onDevice = { ...device, batch, steps };
+      return {
+        run: () => coordinationScores(onDevice),
+        check: async () => {
+          const out = coordinationScores(onDevice);
+          const host = coordinationScores(inputs, cpu);
+          const worst = Math.max(relDiff(await download(out.sequenceScore), host.sequenceScore), relDiff(await download(out.alignment), host.alignment));
+          disposeAll(out);
+          return worst;
+        },
+        bytesRead,
+        bytesWritten,
+        dispose: () => Object.values(device).forEach((a) => a.dispose()),
+      };
+    },
+  };
+}
+
+function policyLossCase(algorithm: PolicyAlgorithm, batch: number, steps: number, tier: Tier): GpuCase {
+  return {
+    kernel: `policyLoss/${algorithm}`,
+    size: sizeLabel(batch, steps),
+    dtype: 'float32',
+    tier,
+    goals: tier === 'large' ? LOSS_GOALS : {},
+    params: { algorithm, batch, steps, mask: 'trailing padding, lengths in [steps/4, steps]', advantages: 'per sequence', pass: 'forward + backward' },
+    prepare() {
+      const { inputs, bytesRead, bytesWritten } = policyLossWorkload(algorithm, batch, steps);
+      const up = (a?: Float32Array) => (a ? DeviceArray.upload(a) : undefined);
+      const device = { logp: up(inputs.logp)!, oldLogp: up(inputs.oldLogp), refLogp: up(inputs.refLogp), advantages: up(inputs.advantages)!, mask: DeviceArray.upload(inputs.mask) };
+      const onDevice = { ...device, batch, steps };
+      const config = { algorithm };
+      return {
+        run: () => policyLoss(onDevice, config),
+        check: async () => {
+          const out = policyLoss(onDevice, config);
+          const host = policyLoss(inputs, config, cpu);
+          const worst = Math.max(relDiff([out.loss], [host.loss]), relDiff(await download(out.grad), host.grad as NumArray));
+          out.grad.dispose();
+          return worst;
+        },
+        bytesRead,
+        bytesWritten,
+        torch: { kernel: 'policyLoss', params: { config, batch, steps } },
+        dispose: () => Object.values(device).forEach((a) => a?.dispose()),
+      };
+    },
+  };
+}
+
+/**
+ * Small sizes for --quick; large ones where the goals apply: FR up to 2^28 elements per input
+ * (262144 rows × 1024), FR adjacent and attention statistics at 64×512×1024 (2^25; the CPU
+ * benchmark's large size) and 64×4096×1024 (2^28), policy losses at 64 × 4096 tokens.
+ */
+function allCases(): GpuCase[] {
+  const cases: GpuCase[] = [
+    fisherRaoCase(64, 1024, 'small'),
+    fisherRaoCase(1024, 1024, 'mid'),
+    fisherRaoCase(16384, 1024, 'large'),
+    fisherRaoCase(65536, 1024, 'large'),
+    fisherRaoCase(262144, 1024, 'large'),
+    adjacentCase(8, 64, 256, 'small'),
+    adjacentCase(64, 512, 1024, 'large'),
+    adjacentCase(64, 4096, 1024, 'large'),
+    adjacentCase(64, 512, 1024, 'large', 'bfloat16'),
+    adjacentCase(64, 4096, 1024, 'large', 'bfloat16'),
+    attentionCase(8, 64, 1024, 'small'),
+    attentionCase(64, 512, 1024, 'large'),
+    attentionCase(64, 4096, 1024, 'large'),
+    attentionCase(64, 512, 1024, 'large', 'bfloat16'),
+    coordinationCase(8, 256, 'small'),
+    coordinationCase(256, 4096, 'large'),
+  ];
+  for (const algorithm of ['grpo', 'dapo', 'gspo', 'sapo'] as const) {
+    cases.push(policyLossCase(algorithm, 8, 1024, 'small'), policyLossCase(algorithm, 64, 4096, 'large'));
+  }
+  return cases;
+}
+
+function stats(ms: number[]): Stats {
+  const sorted = [...ms].sort((a, b) => a - b);
+  const n = sorted.length;
+  const median = n % 2 ? sorted[(n - 1) >> 1]! : 0.5 * (sorted[n / 2 - 1]! + sorted[n / 2]!);
+  return { medianMs: median, minMs: sorted[0]!, samples: n };
+}
+
+interface TorchBench {
+  info(): { version: string; cuda: boolean; device?: string };
+  time(kernel: string, params: object, options: { warmup: number; reps: number }): number[];
+}
+
+/** The LibTorch baseline addon, or why it is not there. */
+function loadTorchBench(): { bench: TorchBench; version: string } | { reason: string } {
+  const path = join(repoRoot, 'build', 'bench', 'dyco_bench_torch.node');
+  if (!existsSync(path)) return { reason: `${path} was not built (needs LibTorch and the CUDA toolkit at build time)` };
+  try {
+    const bench = createRequire(import.meta.url)(path) as TorchBench;
+    const info = bench.info();
+    if (!info.cuda) return { reason: `LibTorch ${info.version} sees no CUDA device (a CPU-only LibTorch?)` };
+    return { bench, version: info.version };
+  } catch (error) {
+    return { reason: `${path} failed to load: ${error instanceof Error ? error.message : String(error)}` };
+  }
+}
+
+function gpuSlug(name: string): string {
+  return name.toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-+|-+$/g, '');
+}
+
+async function main(): Promise<void> {
+  const caps = capabilities();
+  if (!caps.cuda) {
+    console.log(`GPU benchmark skipped: ${caps.cudaReason}`);
+    process.exit(args.require ? 1 : 0);
+  }
+  const device = caps.cudaDevice!;
+  const torch = loadTorchBench();
+  const reps = Number(args.reps ?? (args.quick ? 5 : 20));
+  if (!Number.isInteger(reps) || reps < 1) throw new Error(`--reps must be a positive integer (got ${args.reps})`);
+  const timing = { warmup: 3, reps };
+  const now = new Date();
+  const outFile =
+    args.out ?? join(repoRoot, 'bench', 'results', `${gpuSlug(device.name)}-${now.toISOString().slice(0, 10)}${args.quick ? '-quick.local' : ''}.json`);
+  const header = {
+    gpu: device,
+    cpu: `${cpuModel} × ${cpus().length}`,
+    node: process.version,
+    capabilities: caps,
+    libtorch: 'bench' in torch ? { version: torch.version } : { unavailable: torch.reason },
+    commit: gitCommit(),
+    date: now.toISOString(),
+    quick: args.quick,
+    filter: args.filter ?? null,
+    timing: { ...timing, clock: 'CUDA events around each rep; launches back to back after warm-up' },
+  };
+  console.log(`dyco-rl GPU benchmark — ${header.date}`);
+  console.log(`gpu:      ${device.name} (compute ${device.computeCapability}, ${formatBytes(device.memoryBytes)}, ${device.multiprocessors} SMs; driver CUDA ${device.driver}, runtime ${device.runtime}; kernels built for ${device.architectures})`);
+  console.log(`host:     ${header.cpu}, Node ${header.node}`);
+  console.log(`libtorch: ${'bench' in torch ? torch.version : `unavailable: ${torch.reason}`}`);
+  console.log(`commit:   ${header.commit}\n`);
+
+  const filter = args.filter?.toLowerCase();
+  const cases = allCases().filter((c) => (!args.quick || c.tier === 'small') && (!filter || `${c.kernel} ${c.size} ${c.dtype}`.toLowerCase().includes(filter)));
+  const rows: Row[] = [];
+  for (const [i, c] of cases.entries()) {
+    process.stderr.write(`[${i + 1}/${cases.length}] ${c.kernel} ${c.size} ${c.dtype} … `);
+    const p = c.prepare();
+    try {
+      const maxRelDiffVsCpu = await p.check();
+      const kernel = stats(addon.timeCudaCalls(() => disposeAll(p.run()), timing));
+      const copy = stats(addon.timeCudaCopy(p.bytesRead, timing));
+      let torchStats: Stats | null = null;
+      let note: string | undefined;
+      if (p.torch && 'bench' in torch) {
+        try {
+          torchStats = stats(torch.bench.time(p.torch.kernel, p.torch.params, timing));
+        } catch (error) {
+          note = `LibTorch composite failed: ${error instanceof Error ? error.message : String(error)}`;
+        }
+      }
+      const copyFraction = copy.medianMs / kernel.medianMs;
+      const torchSpeedup = torchStats ? torchStats.medianMs / kernel.medianMs : null;
+      const goals: Row['goals'] = {};
+      if (c.goals.minCopyFraction !== undefined)
+        goals.copyFraction = { target: c.goals.minCopyFraction, value: copyFraction, met: copyFraction >= c.goals.minCopyFraction };
+      if (c.goals.minTorchSpeedup !== undefined)
+        goals.torchSpeedup = { target: c.goals.minTorchSpeedup, value: torchSpeedup, met: torchSpeedup !== null && torchSpeedup >= c.goals.minTorchSpeedup };
+      if (!(maxRelDiffVsCpu <= 1e-3)) note = `${note ? `${note}; ` : ''}CUDA and CPU outputs differ by up to ${maxRelDiffVsCpu.toExponential(1)} of their scale`;
+      if (c.dtype !== 'float32' && torchStats) note = `${note ? `${note}; ` : ''}the LibTorch composite runs on float32 inputs`;
+      rows.push({
+        kernel: c.kernel,
+        size: c.size,
+        dtype: c.dtype,
+        tier: c.tier,
+        params: c.params,
+        bytesRead: p.bytesRead,
+        bytesWritten: p.bytesWritten,
+        cuda: kernel,
+        gbps: (p.bytesRead + p.bytesWritten) / (kernel.medianMs * 1e6),
+        copy,
+        copyFraction,
+        torch: torchStats,
+        torchSpeedup,
+        goals,
+        maxRelDiffVsCpu,
+        note,
+      });
+      process.stderr.write(`${formatTime(kernel.medianMs)} (${(100 * copyFraction).toFixed(0)}% copy${torchSpeedup ? `, ${torchSpeedup.toFixed(1)}× LibTorch` : ''})\n`);
+    } finally {
+      p.dispose();
+    }
+  }
+
+  const head = ['kernel', 'size', 'dtype', 'moved', 'CUDA', 'GB/s', 'copy', '%copy', 'LibTorch', '×LibTorch', '≥80%copy', '≥5×LibTorch'];
+  const body = rows.map((r) => [
+    r.kernel,
+    r.size,
+    r.dtype,
+    formatBytes(r.bytesRead + r.bytesWritten),
+    formatTime(r.cuda.medianMs),
+    r.gbps.toFixed(0),
+    formatTime(r.copy.medianMs),
+    `${(100 * r.copyFraction).toFixed(0)}%`,
+    r.torch ? formatTime(r.torch.medianMs) : '–',
+    r.torchSpeedup ? `${r.torchSpeedup.toFixed(1)}×` : '–',
+    mark(r.goals.copyFraction),
+    mark(r.goals.torchSpeedup),
+  ]);
+  console.log(renderTable(head, [false, false, false, true, true, true, true, true, true, true, false, false], body));
+  console.log('');
+  console.log('moved = compulsory bytes read + written per call; CUDA, copy, LibTorch = median of the reps (CUDA events).');
+  console.log('%copy = time of a device-to-device copy of the bytes the kernel reads / kernel time (a copy also writes them, so a');
+  console.log('read-and-reduce kernel at full bandwidth shows ~200%); ×LibTorch = LibTorch composite time / kernel time.');
+  const checks = rows.flatMap((r) => Object.values(r.goals));
+  const missed = rows.filter((r) => Object.values(r.goals).some((g) => !g.met));
+  console.log(`goals: ${checks.filter((g) => g.met).length}/${checks.length} met${missed.length ? ` — missed: ${missed.map((r) => `${r.kernel} ${r.size} ${r.dtype}`).join(', ')}` : ''}`);
+  for (const r of rows) if (r.note) console.log(`note: ${r.kernel} ${r.size} ${r.dtype}: ${r.note}`);
+  mkdirSync(dirname(outFile), { recursive: true });
+  writeFileSync(outFile, `${JSON.stringify({ ...header, units: { time: 'ms (median of the reps)', bandwidth: 'GB/s = 1e9 bytes/s' }, rows }, null, 2)}\n`);
+  console.log(`\nJSON: ${outFile}`);
+}
+
+await main();

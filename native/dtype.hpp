@@ -1,0 +1,25 @@
+// Element types of floating-point inputs. Attention rows and log-probabilities that come from a
+// model are often float16 or bfloat16; the kernels widen them to float32 as they read them (the
+// CUDA kernels in registers, the CPU path into a float32 copy first).
+#pragma once
+#include <cstddef>
+#include <cstdint>
+
+namespace dyco {
+
+enum class DType : std::int32_t { kFloat32 = 0, kFloat16 = 1, kBFloat16 = 2 };
+
+inline std::size_t ElementBytes(DType dtype) { return dtype == DType::kFloat32 ? 4 : 2; }
+inline const char* DTypeName(DType dtype) {
+  return dtype == DType::kFloat16 ? "float16" : dtype == DType::kBFloat16 ? "bfloat16" : "float32";
+}
+
+// IEEE 754 binary16 → float32, exactly (subnormals, infinities and NaN included).
+float HalfToFloat(std::uint16_t bits);
+// bfloat16 → float32, exactly (the top 16 bits of a float32).
+float BFloat16ToFloat(std::uint16_t bits);
+
+// out[i] = the i-th element of `data` (stored as `dtype`) as a float32, for i < n.
+void WidenToFloat(const void* data, DType dtype, std::size_t n, float* out);
+
+}  // namespace dyco

@@ -1,0 +1,103 @@
+#!/usr/bin/env bash
+# The GPU check in one call, for the GPU machine (no npm there; see /work/shared/device/README.md):
+#
+#   source .device/env.sh && bash scripts/gpu-check.sh [phase ...]
+#
+# Phases, in this order by default: build (clean, sm_90, DYCO_CUDA=ON, the LibTorch baseline, no
+# runner), test (vitest run test/cuda), bench (the GPU benchmark, JSON included), memcheck and
+# racecheck (compute-sanitizer over test/cuda). Optional: suite (the whole suite with
+# DYCO_RL_DEVICE=cuda), synccheck, initcheck. Each phase logs to $OUT/<phase>.log and adds a line to
+# $OUT/summary.md; a phase that fails does not stop the next. The phases share one time budget
+# (GPU_CHECK_SECONDS, default 560: the device tool stops a command at 600 s), so a slow sanitizer
+# run is cut short rather than the whole call; run the phases left in a second call.
+# The commit measured: git if the tree has it, else .device/commit (write it when packing .device).
+set -uo pipefail
+cd "$(dirname "$0")/.."
+out=${OUT:-/tmp/gpu-check}
+mkdir -p "$out"
+budget=${GPU_CHECK_SECONDS:-560}
+summary="$out/summary.md"
+phases=("$@")
+((${#phases[@]})) || phases=(build test bench memcheck racecheck)
+
+export DYCO_RL_COMMIT=${DYCO_RL_COMMIT:-$(git rev-parse --short HEAD 2>/dev/null || cat .device/commit 2>/dev/null || echo unknown)}
+vitest=(node node_modules/vitest/vitest.mjs)
+sanitizer=(compute-sanitizer --target-processes all --error-exitcode 99)
+
+{
+  echo "# GPU check, $(date -u +%Y-%m-%dT%H:%M:%SZ), commit $DYCO_RL_COMMIT"
+  echo
+  echo "- GPU: $(nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv,noheader 2>/dev/null || echo 'nvidia-smi failed')"
+  echo "- $(nvcc --version 2>/dev/null | tail -1), $(cmake --version | head -1), node $(node --version), $(compute-sanitizer --version 2>/dev/null | grep -i version | head -1)"
+  echo "- phases: ${phases[*]} (budget ${budget} s)"
+  echo
+} > "$summary"
+
+# run_phase NAME COMMAND...: runs within what is left of the budget, logs, and summarises.
+run_phase() {
+  local name=$1
+  shift
+  local left=$((budget - SECONDS))
+  if ((left < 30)); then
+    echo "- **$name**: not run, the time budget is spent" >> "$summary"
+    return 1
+  fi
+  local t0=$SECONDS
+  timeout --kill-after=15 "$left" "$@" > "$out/$name.log" 2>&1
+  local rc=$?
+  local verdict="rc $rc"
+  ((rc == 124 || rc == 137)) && verdict="cut off by the time budget (rc $rc)"
+  echo "- **$name**: $verdict, $((SECONDS - t0)) s" >> "$summary"
+  return $rc
+}
+
+built() { [[ -f build/Release/dyco_rl.node ]]; }
+build_command=(bash -c 'rm -rf build && cmake-js compile --CDCMAKE_CUDA_ARCHITECTURES=90-real --CDDYCO_CUDA=ON --CDDYCO_TORCH=OFF --CDDYCO_BENCH_TORCH=AUTO')
+ensure_built() { built || run_phase build "${build_command[@]}"; }
+
+# vitest output lines worth keeping in the summary.
+test_counts() { sed -e 's/\x1b\[[0-9;]*m//g' "$1" | grep -aE "^ *(Test Files|Tests|Duration) " | sed 's/^ */  - /'; }
+# compute-sanitizer's own verdict lines, one per process that used CUDA.
+sanitizer_lines() { grep -ahE "(ERROR|RACECHECK|SYNCCHECK|INITCHECK) SUMMARY" "$@" | sort | uniq -c | sed 's/^ */  - /'; }
+
+for phase in "${phases[@]}"; do
+  case $phase in
+    build)
+      run_phase build "${build_command[@]}"
+      grep -aE "dyco-rl .*: (CUDA kernels|GPU benchmark)" "$out/build.log" | sed 's/^-- /  - /' >> "$summary"
+      ;;
+    test)
+      ensure_built
+      node -e "console.log(JSON.stringify(require('./build/Release/dyco_rl.node').capabilities(), null, 2))" > "$out/capabilities.json" 2>&1
+      run_phase test "${vitest[@]}" run test/cuda
+      test_counts "$out/test.log" >> "$summary"
+      ;;
+    bench)
+      ensure_built
+      run_phase bench tsx bench/cuda.ts --require --out "$out/bench-cuda.json"
+      ;;
+    memcheck | racecheck | synccheck | initcheck)
+      ensure_built
+      extra=()
+      [[ $phase == racecheck ]] && extra=(--racecheck-report analysis)
+      rm -f "$out/$phase".*.log
+      run_phase "$phase" "${sanitizer[@]}" --tool "$phase" "${extra[@]}" --log-file "$out/$phase.%p.log" \
+        "${vitest[@]}" run test/cuda --pool=forks
+      test_counts "$out/$phase.log" >> "$summary"
+      sanitizer_lines "$out/$phase".*.log >> "$summary" 2>/dev/null || echo "  - no sanitizer summary found" >> "$summary"
+      ;;
+    suite)
+      ensure_built
+      run_phase suite env DYCO_RL_DEVICE=cuda "${vitest[@]}" run
+      test_counts "$out/suite.log" >> "$summary"
+      ;;
+    *)
+      echo "- unknown phase '$phase' (build, test, bench, memcheck, racecheck, suite, synccheck, initcheck)" >> "$summary"
+      ;;
+  esac
+done
+
+if grep -q '^kernel ' "$out/bench.log" 2>/dev/null; then
+  { echo; echo '## GPU benchmark'; echo; echo '```'; sed -n '/^kernel /,/^JSON:/p' "$out/bench.log"; echo '```'; } >> "$summary"
+fi
+cat "$summary"
