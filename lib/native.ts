@@ -10,7 +10,7 @@ import { fileURLToPath } from 'node:url';
 import { dirname, join } from 'node:path';
 import { probeNvidiaDriver } from './loader/driver.js';
 import { findPrebuiltVariants } from './loader/prebuilt-variants.js';
-import { BUILD_FROM_SOURCE, planBinary, type Candidate } from './loader/select-binary.js';
+import { buildCommandFor, planBinary, type Candidate } from './loader/select-binary.js';
 import type { Capabilities } from './capabilities.js';
 import type { DeviceArrayConstructor } from './device-array.js';
 
@@ -70,6 +70,7 @@ function load(): { addon: NativeAddon; binary: LoadedBinary } {
     localBuild: existsSync(localBuild) ? localBuild : undefined,
     variants: findPrebuiltVariants(packageRoot, process.platform, process.arch),
     driver: probeNvidiaDriver(),
+    buildCommand: buildCommandFor(packageRoot),
   });
   const skipped = [...plan.skipped];
   const failures: string[] = [];
@@ -86,7 +87,7 @@ function load(): { addon: NativeAddon; binary: LoadedBinary } {
   }
   throw new Error(
     `dyco-rl: no native binary loads on ${process.platform}-${process.arch} (Node ${process.versions.node}): ${failures.join('; ')}. ` +
-      `Build it from source (needs cmake and a C++17 compiler): ${BUILD_FROM_SOURCE}`,
+      `Build it from source (needs cmake and a C++17 compiler): ${buildCommandFor(packageRoot)}`,
   );
 }
 

@@ -7,6 +7,7 @@ import { createRequire } from 'node:module';
 import { existsSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { dirname, join } from 'node:path';
+import { buildCommandFor } from './loader/select-binary.js';
 
 /** Whether the LibTorch runner can be used here, and if not, why. */
 export type TorchCapability =
@@ -56,7 +57,8 @@ export interface NativePolicy {
 // lib/runner.ts and dist/runner.js both sit one level below the package root.
 const packageRoot = join(dirname(fileURLToPath(import.meta.url)), '..');
 const enableCommand =
-  'install LibTorch (Debian/Ubuntu: `apt-get install -y libtorch-dev`; or `pip install torch`) and rebuild with `npm run build:native`';
+  'install LibTorch (Debian/Ubuntu: `apt-get install -y libtorch-dev`; or `pip install torch`) and build it with ' +
+  `\`${buildCommandFor(packageRoot)}\``;
 
 type LoadResult = { runner: NativeRunner } | { reason: string };
 let loaded: LoadResult | undefined;

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { compareVersions, parseProcVersion, probeNvidiaDriver, type DriverProbe, type DriverProbeFs } from '../lib/loader/driver.js';
-import { BUILD_FROM_SOURCE, planBinary, type LoaderInputs, type PrebuiltVariant } from '../lib/loader/select-binary.js';
+import { BUILD_FROM_SOURCE, buildCommandFor, planBinary, type LoaderInputs, type PrebuiltVariant } from '../lib/loader/select-binary.js';
 
 const cpu: PrebuiltVariant = { name: 'cpu', path: '/pkg/prebuilds/linux-x64/node.napi.glibc.node' };
 const cuda13: PrebuiltVariant = {
@@ -75,6 +75,14 @@ describe('loader decision table (faked environments)', () => {
     expect(attempt).toThrow(BUILD_FROM_SOURCE);
     // Only a CUDA variant and no driver: the reason it was skipped is part of the error.
     expect(() => planBinary(inputs({ variants: [cuda13] }))).toThrow(/cuda13: no NVIDIA driver/);
+    // In a clone the command is the clone's own script.
+    expect(() => planBinary(inputs({ variants: [], buildCommand: 'npm run build:native' }))).toThrow(/compiler\): npm run build:native$/);
+  });
+
+  it('tells an installed package to build through npm explore, a clone through its own script', () => {
+    expect(buildCommandFor('/home/me/app/node_modules/dyco-rl')).toBe(BUILD_FROM_SOURCE);
+    expect(buildCommandFor('/home/me/app/node_modules/dyco-rl/')).toBe(BUILD_FROM_SOURCE);
+    expect(buildCommandFor('/home/me/src/dyco-rl')).toBe('npm run build:native');
   });
 });
 

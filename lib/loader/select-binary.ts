@@ -15,6 +15,7 @@
  * libc), so the CPU folder `prebuilds/<platform>-<arch>/` is exactly what node-gyp-build would load.
  * @packageDocumentation
  */
+import { basename, dirname, resolve } from 'node:path';
 import { compareVersions, type DriverProbe } from './driver.js';
 
 /** A prebuilt binary for this platform and architecture. */
@@ -47,6 +48,8 @@ export interface LoaderInputs {
   /** The prebuilt variants for this platform and architecture. */
   variants: PrebuiltVariant[];
   driver: DriverProbe;
+  /** The command errors give for building from source (default {@link BUILD_FROM_SOURCE}; see {@link buildCommandFor}). */
+  buildCommand?: string;
 }
 
 /** One binary to try. */
@@ -66,6 +69,15 @@ export interface LoadPlan {
 /** The one command that builds the addon from source inside a project that installed dyco-rl. */
 export const BUILD_FROM_SOURCE = 'npm explore dyco-rl -- npm run build:native';
 
+/**
+ * The build command to tell a user: {@link BUILD_FROM_SOURCE} where the package was installed as a
+ * dependency (its folder sits in a `node_modules`), `npm run build:native` in a clone.
+ * @param packageRoot - The dyco-rl package folder.
+ */
+export function buildCommandFor(packageRoot: string): string {
+  return basename(dirname(resolve(packageRoot))) === 'node_modules' ? BUILD_FROM_SOURCE : 'npm run build:native';
+}
+
 /** CUDA majors first, newest first; the CPU variant last. */
 function byPreference(a: PrebuiltVariant, b: PrebuiltVariant): number {
   if (!a.cuda !== !b.cuda) return a.cuda ? -1 : 1;
@@ -78,12 +90,13 @@ function byPreference(a: PrebuiltVariant, b: PrebuiltVariant): number {
  */
 export function planBinary(inputs: LoaderInputs): LoadPlan {
   const platform = `${inputs.platform}-${inputs.arch}`;
+  const buildCommand = inputs.buildCommand ?? BUILD_FROM_SOURCE;
   const installed = () => (inputs.variants.length === 0 ? 'none' : inputs.variants.map((v) => v.name).join(', '));
   if (inputs.binaryOverride) return { candidates: [{ path: inputs.binaryOverride, variant: 'DYCO_RL_BINARY', origin: 'DYCO_RL_BINARY' }], skipped: [] };
   if (inputs.variantOverride) {
     const wanted = inputs.variantOverride;
     if (wanted === 'local') {
-      if (!inputs.localBuild) throw new RangeError(`DYCO_RL_VARIANT=local, but there is no local build in build/Release/ (build it with: ${BUILD_FROM_SOURCE})`);
+      if (!inputs.localBuild) throw new RangeError(`DYCO_RL_VARIANT=local, but there is no local build in build/Release/ (build it with: ${buildCommand})`);
       return { candidates: [{ path: inputs.localBuild, variant: 'local', origin: 'DYCO_RL_VARIANT' }], skipped: [] };
     }
     const variant = inputs.variants.find((v) => v.name === wanted);
@@ -111,7 +124,7 @@ export function planBinary(inputs: LoaderInputs): LoadPlan {
   if (candidates.length === 0) {
     throw new Error(
       `dyco-rl: no native binary fits ${platform} (Node ${process.versions.node}, N-API ${process.versions.napi}; prebuilt here: ${installed()}` +
-        `${skipped.length ? `; ${skipped.join('; ')}` : ''}). Build it from source (needs cmake and a C++17 compiler): ${BUILD_FROM_SOURCE}`,
+        `${skipped.length ? `; ${skipped.join('; ')}` : ''}). Build it from source (needs cmake and a C++17 compiler): ${buildCommand}`,
     );
   }
   return { candidates, skipped };

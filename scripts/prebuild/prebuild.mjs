@@ -11,7 +11,7 @@
  *   DYCO_PREBUILD_CUDA_ARCHITECTURES="80-real;90-real;90-virtual" npm run prebuild -- --variants cuda
  */
 import { execFileSync, spawnSync } from 'node:child_process';
-import { chmodSync, cpSync, existsSync, mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, cpSync, existsSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -26,8 +26,14 @@ const { values } = parseArgs({ options: { variants: { type: 'string' } } });
  * "CUDA Toolkit and Minimum Required Driver Version for CUDA Minor Version Compatibility").
  */
 const MIN_DRIVER = { 12: '525.60.13', 13: '580.65.06' };
-/** The architectures CMakeLists.txt builds by default (kept in step with it). */
-const DEFAULT_ARCHITECTURES = '80-real;86-real;89-real;90-real;90-virtual';
+
+/** The CUDA architectures a staging build was configured with, from its CMake cache (the truth, whatever set them). */
+function builtArchitectures(staging) {
+  const cache = readFileSync(join(staging, 'build', 'CMakeCache.txt'), 'utf8');
+  const line = /^CMAKE_CUDA_ARCHITECTURES(?::\w+)?=(.*)$/m.exec(cache);
+  if (!line || !line[1]) throw new Error(`no CMAKE_CUDA_ARCHITECTURES in ${join(staging, 'build', 'CMakeCache.txt')}`);
+  return line[1].trim();
+}
 
 function findNvcc() {
   const candidates = [process.env.CUDACXX, 'nvcc', process.env.CUDA_HOME && join(process.env.CUDA_HOME, 'bin', 'nvcc'), '/usr/local/cuda/bin/nvcc'].filter(Boolean);
@@ -85,7 +91,7 @@ for (const kind of wanted) {
       variant,
       platform: process.platform,
       arch: process.arch,
-      cuda: { version: nvcc.version, minDriver: MIN_DRIVER[nvcc.major], architectures: process.env.DYCO_PREBUILD_CUDA_ARCHITECTURES ?? DEFAULT_ARCHITECTURES },
+      cuda: { version: nvcc.version, minDriver: MIN_DRIVER[nvcc.major], architectures: builtArchitectures(staging) },
       commit,
       built: new Date().toISOString(),
     };
