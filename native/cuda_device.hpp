@@ -40,7 +40,9 @@ class CudaError : public std::runtime_error {
   int code_;
 };
 
-// Throws CudaError("<what>: <CUDA's message> (<error name>)") unless code is 0 (cudaSuccess).
+// Throws CudaError("<what>: <CUDA's message> (<error name>)") unless code is 0 (cudaSuccess). It
+// clears the thread's last-error state first, so the error is reported once, not again by the
+// launch check of the thread's next call.
 void Check(int code, const char* what);
 
 // The calling thread's own stream (cudaStreamPerThread): the JavaScript thread and each libuv
@@ -87,6 +89,9 @@ void CopyToHost(void* dst, const void* src, std::size_t bytes, void* stream);
 void CopyOnDevice(void* dst, const void* src, std::size_t bytes, void* stream);
 void FillBytes(void* dst, int value, std::size_t bytes, void* stream);
 void Synchronize(void* stream);
+// Waits for the stream, ignoring and clearing any error: for unwinding after a failure, so that no
+// work still queued can touch memory that is about to be freed from another thread's stream.
+void SynchronizeQuietly(void* stream) noexcept;
 
 // Runs `launch` (which enqueues work on `stream`) `warmup` times, then `reps` times with a pair of
 // CUDA events around each, and returns the milliseconds between each pair. The launches follow

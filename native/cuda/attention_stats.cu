@@ -208,7 +208,7 @@ void Launch(const T* attn, std::size_t batch, std::size_t steps, std::size_t key
 int AttentionStats(Input attn, std::size_t batch, std::size_t steps, std::size_t keys, const std::uint8_t* modality,
                    const std::int32_t* lengths, AttentionStatsOutputs out, FailureKey* failures, void* stream) {
   auto s = static_cast<cudaStream_t>(stream);
-  if (int e = detail::ResetFailures(failures, s)) return e;
+  if (int e = detail::BeginCall(failures, s)) return e;
   if (batch == 0 || steps == 0) {
     if (keys == 0 || !failures) return cudaSuccess;
     // Nothing to compute, but the labels are still checked (the CPU checks them first).

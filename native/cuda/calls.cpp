@@ -22,6 +22,14 @@ class Stage {
     if (!Usable()) throw CudaError(-1, "CUDA cannot be used: " + Probe().reason);
     failures_ = static_cast<FailureKey*>(Temporary(kFailureSlots * sizeof(FailureKey)));
   }
+  // A call that threw part-way may still have work queued that writes its output buffers, and those
+  // are freed later on another thread's stream (the JavaScript thread's), which is not ordered after
+  // this one: wait for it first.
+  ~Stage() {
+    if (!finished_) SynchronizeQuietly(stream_);
+  }
+  Stage(const Stage&) = delete;
+  Stage& operator=(const Stage&) = delete;
 
   void* stream() const { return stream_; }
   FailureKey* failures() const { return failures_; }
@@ -67,6 +75,7 @@ class Stage {
     std::vector<FailureKey> keys(kFailureSlots);
     CopyToHost(keys.data(), failures_, keys.size() * sizeof(FailureKey), stream_);
     Synchronize(stream_);
+    finished_ = true;
     return keys;
   }
 
@@ -83,6 +92,7 @@ class Stage {
   }();
   FailureKey* failures_ = nullptr;
   std::vector<DeviceBuffer> temporaries_;
+  bool finished_ = false;
 };
 
 // The element `index` of an operand (at `device` after staging) as a double, for error messages.

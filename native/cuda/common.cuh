@@ -265,7 +265,8 @@ int DispatchFloat(DType dtype, F&& f) {
   }
 }
 
-// Resets the failure slots (when the caller wants reports) before the kernels run.
-int ResetFailures(FailureKey* failures, cudaStream_t stream);
+// Starts an entry point's work: clears the thread's last CUDA error (the launches are checked with
+// cudaGetLastError at the end) and resets the failure slots, when the caller wants reports.
+int BeginCall(FailureKey* failures, cudaStream_t stream);
 
 }  // namespace dyco::cuda::detail

@@ -50,7 +50,7 @@ __global__ void __launch_bounds__(kBlockThreads)
 int CoordinationScores(const CoordinationInputs& in, double tauVis, double tauTxt, CoordinationOutputs out,
                        FailureKey* failures, void* stream) {
   auto s = static_cast<cudaStream_t>(stream);
-  if (int e = detail::ResetFailures(failures, s)) return e;
+  if (int e = detail::BeginCall(failures, s)) return e;
   if (in.batch == 0) return cudaSuccess;
   const unsigned blocks = detail::GridFor(in.batch, 1, detail::Multiprocessors());
   CoordinationKernel<<<blocks, detail::kBlockThreads, 0, s>>>(in, tauVis, tauTxt, out, failures);

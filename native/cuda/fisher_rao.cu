@@ -85,7 +85,7 @@ void Launch(const void* p, const void* q, std::size_t rows, std::size_t cols, fl
 
 int FisherRao(Input p, Input q, std::size_t rows, std::size_t cols, float* out, FailureKey* failures, void* stream) {
   auto s = static_cast<cudaStream_t>(stream);
-  if (int e = detail::ResetFailures(failures, s)) return e;
+  if (int e = detail::BeginCall(failures, s)) return e;
   if (p.dtype != q.dtype) return cudaErrorInvalidValue;
   if (rows == 0) return cudaSuccess;
   return detail::DispatchFloat(p.dtype, [&](auto tag) -> int {

@@ -102,7 +102,7 @@ void Launch(const T* x, std::size_t batch, std::size_t steps, std::size_t width,
 int FisherRaoAdjacent(Input x, std::size_t batch, std::size_t steps, std::size_t width, const std::int32_t* lengths,
                       float* out, FailureKey* failures, void* stream) {
   auto s = static_cast<cudaStream_t>(stream);
-  if (int e = detail::ResetFailures(failures, s)) return e;
+  if (int e = detail::BeginCall(failures, s)) return e;
   if (batch == 0 || steps == 0) return cudaSuccess;
   return detail::DispatchFloat(x.dtype, [&](auto tag) -> int {
     using T = decltype(tag);

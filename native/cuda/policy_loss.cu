@@ -204,7 +204,7 @@ void LaunchLoss(bool perToken, unsigned blocks, cudaStream_t s, const PolicyLoss
 int PolicyLoss(const PolicyLossDeviceInputs& in, const PolicyLossConfig& config, float* grad, double* metrics,
                FailureKey* failures, void* stream) {
   auto s = static_cast<cudaStream_t>(stream);
-  if (int e = detail::ResetFailures(failures, s)) return e;
+  if (int e = detail::BeginCall(failures, s)) return e;
   // Workspace: the per-sequence slots and the batch's token count, from the stream-ordered pool.
   const std::size_t slotBytes = (in.batch > 0 ? in.batch : 1) * sizeof(SequencePartial);
   void* workspace = nullptr;

@@ -69,8 +69,12 @@ Availability Detect() {
     cudaGetLastError();
     a.reason = "CUDA device 0 (" + a.name + ", compute capability " + std::to_string(a.major) + "." +
                std::to_string(a.minor) + ") cannot run the kernels, which were compiled for " + a.architectures +
-               ": " + Describe(k) + "; rebuild with npx cmake-js compile --CDCMAKE_CUDA_ARCHITECTURES=" +
-               std::to_string(a.major) + std::to_string(a.minor);
+               ": " + Describe(k);
+    // Only a missing kernel image is cured by building for the device; other failures here (an
+    // exclusive-process device in use, no memory for a context, a driver too old for the PTX) are not.
+    if (k == cudaErrorNoKernelImageForDevice || k == cudaErrorInvalidDeviceFunction)
+      a.reason += "; rebuild with npx cmake-js compile --CDCMAKE_CUDA_ARCHITECTURES=" + std::to_string(a.major) +
+                  std::to_string(a.minor);
     return a;
   }
   int pools = 0;
@@ -103,6 +107,7 @@ const char* ErrorName(int code) { return cudaGetErrorName(static_cast<cudaError_
 
 void Check(int code, const char* what) {
   if (code == cudaSuccess) return;
+  cudaGetLastError();
   throw CudaError(code, std::string(what) + ": " + Describe(static_cast<cudaError_t>(code)));
 }
 
@@ -146,6 +151,10 @@ void FillBytes(void* dst, int value, std::size_t bytes, void* stream) {
 
 void Synchronize(void* stream) {
   Check(cudaStreamSynchronize(static_cast<cudaStream_t>(stream)), "running on the device");
+}
+
+void SynchronizeQuietly(void* stream) noexcept {
+  if (cudaStreamSynchronize(static_cast<cudaStream_t>(stream)) != cudaSuccess) cudaGetLastError();
 }
 
 std::vector<double> TimeLaunches(const std::function<void()>& launch, int warmup, int reps, void* stream) {
@@ -197,7 +206,11 @@ int Multiprocessors() {
   return count;
 }
 
-int ResetFailures(FailureKey* failures, cudaStream_t stream) {
+int BeginCall(FailureKey* failures, cudaStream_t stream) {
+  // A launch is checked with cudaGetLastError, which reports the last error of any CUDA call on the
+  // thread: clear what an earlier call (ours or the caller's) left, so a failure is this call's own.
+  // Sticky errors (a kernel fault) still come back from the next launch.
+  cudaGetLastError();
   if (!failures) return cudaSuccess;
   return cudaMemsetAsync(failures, 0xff, kFailureSlots * sizeof(FailureKey), stream);
 }
