@@ -268,4 +268,10 @@ int DispatchFloat(DType dtype, F&& f) {
 // Resets the failure slots (when the caller wants reports) before the kernels run.
 int ResetFailures(FailureKey* failures, cudaStream_t stream);
 
+// PolicyLoss (cuda_kernels.hpp) without resetting the failure slots first, for kernels that run it
+// as one phase of their own work (logits_policy_loss.cu: on the ℓ it computed) and keep the
+// reports of their earlier phases. policy_loss.cu.
+int EnqueuePolicyLoss(const PolicyLossDeviceInputs& in, const PolicyLossConfig& config, float* grad, double* metrics,
+                      FailureKey* failures, cudaStream_t stream);
+
 }  // namespace dyco::cuda::detail

@@ -80,5 +80,9 @@ int CoordinationScores(const CoordinationInputs&, double, double, CoordinationOu
 int PolicyLoss(const PolicyLossDeviceInputs&, const PolicyLossConfig&, float*, double*, FailureKey*, void*) {
   return kNotBuilt;
 }
+int LogitsPolicyLoss(const LogitsPolicyLossDeviceInputs&, const PolicyLossConfig&, const LogitsPolicyLossDeviceOutputs&,
+                     FailureKey*, void*) {
+  return kNotBuilt;
+}
 
 }  // namespace dyco::cuda
