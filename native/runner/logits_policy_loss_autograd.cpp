@@ -13,7 +13,7 @@
 // stream. A CPU LibTorch (Debian's 1.13) compiles without it; CUDA tensors then take the composite
 // fallback below. There is no legacy-default-stream variant: where the stream cannot be had,
 // LibTorch cannot have made CUDA tensors either.
-#if defined(DYCO_WITH_CUDA) && __has_include(<ATen/cuda/CUDAContext.h>)
+#if defined(DYCO_WITH_CUDA) && __has_include(<ATen/cuda/CUDAContext.h>) && __has_include(<c10/cuda/impl/cuda_cmake_macros.h>)
 #include <ATen/cuda/CUDAContext.h>
 
 #include "cuda_kernels.hpp"
