@@ -63,6 +63,7 @@ void FillBytes(void*, int, std::size_t bytes, void*) {
   if (bytes) Unavailable();
 }
 void Synchronize(void*) {}
+PoolUsage PoolMemory(bool) { Unavailable(); }
 
 std::vector<double> TimeLaunches(const std::function<void()>&, int, int, void*) { Unavailable(); }
 
