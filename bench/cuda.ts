@@ -72,6 +72,8 @@ interface Goals {
   minCopyFraction?: number;
   /** LibTorch composite time / kernel time must reach this. */
   minTorchSpeedup?: number;
+  /** LibTorch composite's peak extra device memory / the kernel's must reach this. */
+  minMemoryRatio?: number;
 }
 
 interface Prepared {
@@ -83,6 +85,8 @@ interface Prepared {
   bytesWritten: number;
   /** The LibTorch composite of the same computation, if there is one. */
   torch?: { kernel: string; params: Record<string, unknown> };
+  /** Peak extra device memory of one kernel call (the stream-ordered pool's high-water mark over it). */
+  peakExtraBytes?: () => number;
   dispose: () => void;
 }
 
@@ -116,7 +120,13 @@ interface Row {
   copyFraction: number;
   torch: Stats | null;
   torchSpeedup: number | null;
-  goals: { copyFraction?: { target: number; value: number; met: boolean }; torchSpeedup?: { target: number; value: number | null; met: boolean } };
+  goals: {
+    copyFraction?: { target: number; value: number; met: boolean };
+    torchSpeedup?: { target: number; value: number | null; met: boolean };
+    memoryRatio?: { target: number; value: number | null; met: boolean };
+  };
+  /** Peak extra device bytes of one call: the kernel's (pool high-water mark) and LibTorch's (caching allocator's reservation). */
+  memory?: { kernel: number; torch: number | null; ratio: number | null };
   maxRelDiffVsCpu: number;
   note?: string;
 }
@@ -125,6 +135,7 @@ const cuda = { device: 'cuda' } as const;
 const cpu = { device: 'cpu' } as const;
 const STREAM_GOALS: Goals = { minCopyFraction: 0.8, minTorchSpeedup: 5 };
 const LOSS_GOALS: Goals = { minTorchSpeedup: 5 };
+const LOGITS_GOALS: Goals = { minTorchSpeedup: 5, minCopyFraction: 0.7, minMemoryRatio: 10 };
 
 /** Disposes every DeviceArray found in a kernel's result. */
 function disposeAll(value: unknown): void {
@@ -306,6 +317,87 @@ function policyLossCase(algorithm: PolicyAlgorithm, batch: number, steps: number
 }
 
 /**
+ * logitsPolicyLoss (grpo, β 0.04, per-sequence advantages, trailing padding), forward and backward
+ * with the gradient written in place over DeviceArray logits: what a trainer does. It reads the
+ * logits twice (log-sum-exp, then the gradient) and writes them once, so the copy it is compared
+ * with moves the same bytes (reads and writes 1.5× the logits). Peak extra memory: the pool's
+ * high-water mark over one call (logp and the O(batch·steps) workspace) vs LibTorch's
+ * reservation for log_softmax(logits.float()/T) → gather → loss → backward. Here (not in
+ * bench/logits-loss.ts) because this file already has the GPU timing, copy and LibTorch machinery.
+ */
+function logitsLossCase(batch: number, steps: number, vocab: number, dtype: Dtype, tier: Tier): GpuCase {
+  const algorithm = 'grpo' as const;
+  return {
+    kernel: `logitsPolicyLoss/${algorithm}`,
+    size: `${batch}×${steps}×${vocab}`,
+    dtype,
+    tier,
+    goals: tier === 'large' ? LOGITS_GOALS : {},
+    params: { algorithm, batch, steps, vocab, temperature: 1, pass: 'forward + backward, gradient in place', copy: 'same bytes moved (1.5× logits read + written)' },
+    prepare() {
+      const n = batch * steps, entries = n * vocab;
+      // Random logits: one block of rows repeated (the kernel's time does not depend on the values).
+      const blockRows = Math.min(n, 16);
+      const block = new Float64Array(blockRows * vocab);
+      let seed = 12345;
+      const uniform = () => ((seed = (seed * 1103515245 + 12345) >>> 0) / 2 ** 32);
+      for (let i = 0; i < block.length; i++) block[i] = 6 * (uniform() + uniform() + uniform() - 1.5);
+      const elementBytes = dtype === 'float32' ? 4 : 2;
+      const host = dtype === 'float32' ? new Float32Array(entries) : new Uint16Array(entries);
+      const blockData = dtype === 'float32' ? Float32Array.from(block) : halfBits(Float32Array.from(block), dtype);
+      for (let at = 0; at < entries; at += blockData.length) (host as Uint16Array).set((blockData as Uint16Array).subarray(0, Math.min(blockData.length, entries - at)), at);
+      const targets = Int32Array.from({ length: n }, (_, i) => (i * 7919) % vocab);
+      const mask = new Uint8Array(n);
+      for (let b = 0; b < batch; b++) {
+        const length = Math.max(1, Math.floor(steps * (0.25 + 0.75 * uniform())));
+        mask.fill(1, b * steps, b * steps + length);
+      }
+      const logV = -Math.log(vocab);
+      const oldLogp = Float32Array.from({ length: n }, () => logV + 0.3 * (uniform() - 0.5));
+      const refLogp = Float32Array.from({ length: n }, () => logV + 0.3 * (uniform() - 0.5));
+      const advantages = Float32Array.from({ length: batch }, () => 3 * uniform() - 1.5);
+      const upload = () =>
+        host instanceof Float32Array ? DeviceArray.upload(host) : DeviceArray.upload(host, { dtype: dtype as 'float16' | 'bfloat16' });
+      const rest = {
+        targets: DeviceArray.upload(targets),
+        oldLogp: DeviceArray.upload(oldLogp),
+        refLogp: DeviceArray.upload(refLogp),
+        advantages: DeviceArray.upload(advantages),
+        mask: DeviceArray.upload(mask),
+      };
+      const logits = upload();
+      const onDevice = { logits, ...rest, batch, steps, vocab };
+      const config = { algorithm };
+      const call = (inputs: object) => addon.logitsPolicyLoss(inputs, config, { inPlace: true }) as { loss: number; logp: DeviceArray };
+      return {
+        run: () => call(onDevice).logp,
+        check: async () => {
+          const scratch = upload();
+          const out = call({ ...onDevice, logits: scratch });
+          const logp = await download(out.logp);
+          out.logp.dispose();
+          scratch.dispose();
+          const hostInputs = { logits: host, ...(dtype === 'float32' ? {} : { dtype }), targets, oldLogp, refLogp, advantages, mask, batch, steps, vocab };
+          const cpuResult = addon.logitsPolicyLoss(hostInputs, config, { device: 'cpu', inPlace: true }) as { loss: number; logp: Float32Array };
+          return Math.max(relDiff([out.loss], [cpuResult.loss]), relDiff(logp, cpuResult.logp as NumArray));
+        },
+        bytesRead: 1.5 * entries * elementBytes,
+        bytesWritten: 1.5 * entries * elementBytes,
+        torch: { kernel: 'logitsPolicyLoss', params: { config, batch, steps, vocab, dtype, temperature: 1 } },
+        peakExtraBytes: () => {
+          const before = addon.cudaPoolMemory(true).used;
+          const out = call(onDevice);
+          const { high } = addon.cudaPoolMemory(false);
+          out.logp.dispose();
+          return high - before;
+        },
+        dispose: () => [logits, ...Object.values(rest)].forEach((a) => a.dispose()),
+      };
+    },
+  };
+}
+
+/**
  * Small sizes for --quick; large ones where the goals apply: FR up to 2^28 elements per input
  * (262144 rows × 1024), FR adjacent and attention statistics at 64×512×1024 (2^25; the CPU
  * benchmark's large size) and 64×4096×1024 (2^28), policy losses at 64 × 4096 tokens.
@@ -332,6 +424,7 @@ function allCases(): GpuCase[] {
   for (const algorithm of ['grpo', 'dapo', 'gspo', 'sapo'] as const) {
     cases.push(policyLossCase(algorithm, 8, 1024, 'small'), policyLossCase(algorithm, 64, 4096, 'large'));
   }
+  cases.push(logitsLossCase(4, 256, 32768, 'bfloat16', 'small'), logitsLossCase(8, 2048, 151936, 'bfloat16', 'large'));
   return cases;
 }
 
@@ -345,6 +438,8 @@ function stats(ms: number[]): Stats {
 interface TorchBench {
   info(): { version: string; cuda: boolean; device?: string };
   time(kernel: string, params: object, options: { warmup: number; reps: number }): number[];
+  /** Peak extra device bytes of one run of the composite (−1: not measurable with this LibTorch). */
+  peakMemory(kernel: string, params: object): number;
 }
 
 /** The LibTorch baseline addon, or why it is not there. */
@@ -416,6 +511,20 @@ async function main(): Promise<void> {
           note = `LibTorch composite failed: ${error instanceof Error ? error.message : String(error)}`;
         }
       }
+      let memory: Row['memory'];
+      if (p.peakExtraBytes) {
+        const kernelBytes = p.peakExtraBytes();
+        let torchBytes: number | null = null;
+        if (p.torch && 'bench' in torch) {
+          try {
+            const measured = torch.bench.peakMemory(p.torch.kernel, p.torch.params);
+            torchBytes = measured >= 0 ? measured : null;
+          } catch (error) {
+            note = `${note ? `${note}; ` : ''}LibTorch peak memory failed: ${error instanceof Error ? error.message : String(error)}`;
+          }
+        }
+        memory = { kernel: kernelBytes, torch: torchBytes, ratio: torchBytes !== null ? torchBytes / Math.max(kernelBytes, 1) : null };
+      }
       const copyFraction = copy.medianMs / kernel.medianMs;
       const torchSpeedup = torchStats ? torchStats.medianMs / kernel.medianMs : null;
       const goals: Row['goals'] = {};
@@ -423,6 +532,10 @@ async function main(): Promise<void> {
         goals.copyFraction = { target: c.goals.minCopyFraction, value: copyFraction, met: copyFraction >= c.goals.minCopyFraction };
       if (c.goals.minTorchSpeedup !== undefined)
         goals.torchSpeedup = { target: c.goals.minTorchSpeedup, value: torchSpeedup, met: torchSpeedup !== null && torchSpeedup >= c.goals.minTorchSpeedup };
+      if (c.goals.minMemoryRatio !== undefined) {
+        const ratio = memory?.ratio ?? null;
+        goals.memoryRatio = { target: c.goals.minMemoryRatio, value: ratio, met: ratio !== null && ratio >= c.goals.minMemoryRatio };
+      }
       if (!(maxRelDiffVsCpu <= 1e-3)) note = `${note ? `${note}; ` : ''}CUDA and CPU outputs differ by up to ${maxRelDiffVsCpu.toExponential(1)} of their scale`;
       if (c.dtype !== 'float32' && torchStats) note = `${note ? `${note}; ` : ''}the LibTorch composite runs on float32 inputs`;
       rows.push({
@@ -442,6 +555,7 @@ async function main(): Promise<void> {
         goals,
         maxRelDiffVsCpu,
         note,
+        memory,
       });
       process.stderr.write(`${formatTime(kernel.medianMs)} (${(100 * copyFraction).toFixed(0)}% copy${torchSpeedup ? `, ${torchSpeedup.toFixed(1)}× LibTorch` : ''})\n`);
     } finally {
@@ -473,6 +587,18 @@ async function main(): Promise<void> {
   const missed = rows.filter((r) => Object.values(r.goals).some((g) => !g.met));
   console.log(`goals: ${checks.filter((g) => g.met).length}/${checks.length} met${missed.length ? ` — missed: ${missed.map((r) => `${r.kernel} ${r.size} ${r.dtype}`).join(', ')}` : ''}`);
   for (const r of rows) if (r.note) console.log(`note: ${r.kernel} ${r.size} ${r.dtype}: ${r.note}`);
+  for (const r of rows) {
+    if (!r.memory) continue;
+    const g = r.goals;
+    console.log(
+      `${r.kernel} ${r.size} ${r.dtype}: ${(r.torchSpeedup ?? NaN).toFixed(1)}× faster than LibTorch (goal ≥5×), ` +
+        `${(100 * r.copyFraction).toFixed(0)}% of copy bandwidth (goal ≥70%), peak extra memory ${formatBytes(r.memory.kernel)} vs LibTorch ` +
+        `${r.memory.torch === null ? '–' : formatBytes(r.memory.torch)} = ${r.memory.ratio === null ? '–' : `${r.memory.ratio.toFixed(0)}×`} less (goal ≥10×)` +
+        `${g.memoryRatio ? ` ${mark(g.memoryRatio)}` : ''}`,
+    );
+  }
+  console.log('peak extra memory: kernel = high-water mark of the stream-ordered pool over one call minus its use before (cudaMemPoolAttrUsedMemHigh);');
+  console.log('LibTorch = growth of used device memory (cudaMemGetInfo) over one run after emptying its caching allocator.');
   mkdirSync(dirname(outFile), { recursive: true });
   writeFileSync(outFile, `${JSON.stringify({ ...header, units: { time: 'ms (median of the reps)', bandwidth: 'GB/s = 1e9 bytes/s' }, rows }, null, 2)}\n`);
   console.log(`\nJSON: ${outFile}`);

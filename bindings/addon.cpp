@@ -102,6 +102,22 @@ Napi::Value TimeCudaCopy(const Napi::CallbackInfo& info) {
   }
 }
 
+// cudaPoolMemory(reset?): { used, high } bytes of the device's stream-ordered pool (cuda_device.hpp:
+// PoolMemory), for the benchmark's peak-memory figures.
+Napi::Value CudaPoolMemory(const Napi::CallbackInfo& info) {
+  const bool reset = info.Length() > 0 && info[0].ToBoolean().Value();
+  if (!cuda::Usable()) throw Napi::Error::New(info.Env(), "cudaPoolMemory: CUDA cannot be used: " + cuda::Probe().reason);
+  try {
+    const cuda::PoolUsage usage = cuda::PoolMemory(reset);
+    Napi::Object out = Napi::Object::New(info.Env());
+    out.Set("used", static_cast<double>(usage.used));
+    out.Set("high", static_cast<double>(usage.high));
+    return out;
+  } catch (const cuda::CudaError& e) {
+    throw Napi::Error::New(info.Env(), std::string("cudaPoolMemory: ") + e.what());
+  }
+}
+
 }  // namespace
 
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
@@ -109,6 +125,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("copyMemory", Napi::Function::New(env, CopyMemoryBinding, "copyMemory"));
   exports.Set("timeCudaCalls", Napi::Function::New(env, TimeCudaCalls, "timeCudaCalls"));
   exports.Set("timeCudaCopy", Napi::Function::New(env, TimeCudaCopy, "timeCudaCopy"));
+  exports.Set("cudaPoolMemory", Napi::Function::New(env, CudaPoolMemory, "cudaPoolMemory"));
   DeviceArray::Register(env, exports);
   RegisterFisherRao(env, exports);
   RegisterAttentionStats(env, exports);

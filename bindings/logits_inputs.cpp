@@ -4,14 +4,6 @@
 
 namespace dyco::bind {
 
-const char* LogitsDtypeName(LogitsDtype dtype) {
-  switch (dtype) {
-    case LogitsDtype::kFloat16: return "float16";
-    case LogitsDtype::kBFloat16: return "bfloat16";
-    default: return "float32";
-  }
-}
-
 LogitsLossArguments ReadLogitsLossInputs(const Arguments& args, const Napi::Object& object, const char* owner,
                                          KernelCall& call) {
   LogitsLossArguments out;
@@ -45,12 +37,12 @@ LogitsLossArguments ReadLogitsLossInputs(const Arguments& args, const Napi::Obje
     ArrayView<float> view = args.Float32(object, "logits", owner, false);
     in.logits = view.data;
     length = view.length;
-    in.dtype = LogitsDtype::kFloat32;
+    in.dtype = DType::kFloat32;
   } else {
     ArrayView<std::uint16_t> view = args.Uint16(object, "logits", owner, false);
     in.logits = view.data;
     length = view.length;
-    in.dtype = dtype == "float16" ? LogitsDtype::kFloat16 : LogitsDtype::kBFloat16;
+    in.dtype = dtype == "float16" ? DType::kFloat16 : DType::kBFloat16;
   }
   args.ExpectLength(length, entries, logitsName, tokenShape + " × " + prefix + "vocab");
   out.logits = logits.As<Napi::Object>();

@@ -18,7 +18,4 @@ struct LogitsLossArguments {
 LogitsLossArguments ReadLogitsLossInputs(const Arguments& args, const Napi::Object& inputs, const char* owner,
                                          KernelCall& call);
 
-// "float32", "float16" or "bfloat16".
-const char* LogitsDtypeName(LogitsDtype dtype);
-
 }  // namespace dyco::bind

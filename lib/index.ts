@@ -63,6 +63,7 @@ export {
 export {
   logitsPolicyLoss,
   type LogitsDtype,
+  type LogitsInput,
   type LogitsPolicyLossInputs,
   type LogitsPolicyLossOptions,
   type LogitsPolicyLossResult,

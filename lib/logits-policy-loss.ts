@@ -4,33 +4,48 @@
  * @packageDocumentation
  */
 import { addon } from './native.js';
+import type { DeviceArray } from './device-array.js';
+import type { Device, Float32Input, Int32Input, Placement, Uint8Input } from './device.js';
 import type { PolicyLossConfig } from './policy-loss.js';
 
 /** Element type of the logits. float16 and bfloat16 are passed as `Uint16Array` bit patterns. */
 export type LogitsDtype = 'float32' | 'float16' | 'bfloat16';
 
-/** Logits of the new policy at the completion tokens and the terms of the loss, row-major. */
-export interface LogitsPolicyLossInputs {
+/** Logits on the host (`Float32Array`, or `Uint16Array` bits with `dtype`) or on the GPU (a DeviceArray of float32/float16/bfloat16). */
+export type LogitsInput = Float32Array | Uint16Array | DeviceArray;
+
+/**
+ * Logits of the new policy at the completion tokens and the terms of the loss, row-major. The type
+ * parameters widen the arrays for the GPU: any of them may be a DeviceArray (logits of
+ * float32/float16/bfloat16, targets of int32, log-probs and advantages of float32, mask of uint8),
+ * and then the call runs on CUDA and returns `logp` (and a new `gradLogits`) as DeviceArrays.
+ */
+export interface LogitsPolicyLossInputs<
+  L extends LogitsInput = Float32Array | Uint16Array,
+  I extends Int32Input = Int32Array,
+  F extends Float32Input = Float32Array,
+  M extends Uint8Input = Uint8Array,
+> {
   /**
    * `[batch, steps, vocab]` logits: a `Float32Array`, or a `Uint16Array` of IEEE float16 or bfloat16
    * bit patterns (say which with {@link LogitsPolicyLossInputs.dtype}). Entries may be `-Infinity`
    * (probability 0, e.g. a vocabulary mask) but not NaN or `+Infinity`; a row that is `-Infinity`
    * throughout, or at its target, is an error unless the token is masked. Rows of masked tokens
-   * are never read.
+   * are never read. Or a DeviceArray of float32/float16/bfloat16, which carries its own type.
    */
-  logits: Float32Array | Uint16Array;
-  /** Required for a `Uint16Array`; `'float32'` (the default) for a `Float32Array`. */
+  logits: L;
+  /** Required for a `Uint16Array`; `'float32'` (the default) for a `Float32Array`; for a DeviceArray, its dtype (the default; another is a TypeError). */
   dtype?: LogitsDtype;
   /** `Int32Array(batch*steps)`: the token whose log-prob is taken in each row, in `[0, vocab)` (read on unmasked tokens only). */
-  targets: Int32Array;
+  targets: I;
   /** ℓ_old from the rollout policy. Default: the new log-probs detached (ratio 1, gradient not 0). */
-  oldLogp?: Float32Array;
+  oldLogp?: F;
   /** ℓ_ref from the reference model for the k3 KL term. Default: none. */
-  refLogp?: Float32Array;
+  refLogp?: F;
   /** `Float32Array(batch)` (per sequence) or `Float32Array(batch*steps)` (per token). */
-  advantages: Float32Array;
+  advantages: F;
   /** `Uint8Array(batch*steps)` of 0/1: which tokens count. */
-  mask: Uint8Array;
+  mask: M;
   batch: number;
   steps: number;
   vocab: number;
@@ -48,15 +63,27 @@ export interface LogitsPolicyLossOptions {
    */
   inPlace?: boolean;
   /**
-   * A `Float32Array(batch*steps*vocab)` to write ∂loss/∂logits into instead of a new one, e.g. one
-   * buffer reused across training steps (a fresh array of this size costs the operating system's
-   * page faults on every call). Must not overlap the logits; not with `inPlace`.
+   * A `Float32Array(batch*steps*vocab)` (or a float32 DeviceArray of that length, which makes the
+   * call run on CUDA) to write ∂loss/∂logits into instead of a new array, e.g. one buffer reused
+   * across training steps (a fresh array of this size costs the operating system's page faults on
+   * every call). Must not overlap the logits; not with `inPlace`. It is returned as `gradLogits`.
    */
-  gradLogits?: Float32Array;
+  gradLogits?: Float32Array | DeviceArray<'float32'>;
+  /**
+   * Where to run: `'cpu'`, `'cuda'` or `'auto'` (default: the environment variable
+   * `DYCO_RL_DEVICE`, else `'auto'`: CUDA when a GPU can be used). DeviceArray arguments always run
+   * on CUDA (with `'cpu'` they are a TypeError). On CUDA, host arrays are copied to the GPU for the
+   * call and results copied back; `inPlace` over host logits copies the gradient back only once
+   * every check has passed.
+   */
+  device?: Device;
 }
 
-/** Loss, metrics, new log-probs and the gradient with respect to the logits. */
-export interface LogitsPolicyLossResult {
+/**
+ * Loss, metrics, new log-probs and the gradient with respect to the logits (`P = 'device'`: some
+ * input was a DeviceArray, and `logp` and a new `gradLogits` are DeviceArrays).
+ */
+export interface LogitsPolicyLossResult<P extends 'host' | 'device' = 'host'> {
   /** The scalar loss, as {@link policyLoss} gives it for `logp`. */
   loss: number;
   /** Share of unmasked tokens with `r < 1 − epsLow` and `A < 0`. */
@@ -67,13 +94,17 @@ export interface LogitsPolicyLossResult {
   kl: number;
   /** Mean importance ratio over unmasked tokens. */
   ratioMean: number;
-  /** `Float32Array(batch*steps)`: log-prob of each target under `softmax(logits / temperature)`; 0 on masked tokens. */
-  logp: Float32Array;
   /**
-   * ∂loss/∂logits, `[batch, steps, vocab]`, 0 on rows of masked tokens: a new `Float32Array`,
-   * `options.gradLogits` when given, or with `inPlace` the `inputs.logits` array itself (same dtype).
+   * `Float32Array(batch*steps)` (a float32 DeviceArray for device inputs): log-prob of each target
+   * under `softmax(logits / temperature)`; 0 on masked tokens.
    */
-  gradLogits: Float32Array | Uint16Array;
+  logp: P extends 'device' ? DeviceArray<'float32'> : Float32Array;
+  /**
+   * ∂loss/∂logits, `[batch, steps, vocab]`, 0 on rows of masked tokens: a new `Float32Array` (a
+   * new float32 DeviceArray for device inputs), `options.gradLogits` when given, or with `inPlace`
+   * the `inputs.logits` array itself (same dtype; the DeviceArray itself when it is one).
+   */
+  gradLogits: P extends 'device' ? DeviceArray : Float32Array | Uint16Array;
 }
 
 /**
@@ -95,6 +126,14 @@ export interface LogitsPolicyLossResult {
  * Half-precision inputs are widened exactly; an in-place half-precision gradient is the float32 one
  * rounded to nearest even (2^-8 relative for bfloat16, 2^-11 for float16).
  *
+ * On CUDA (`options.device`, or DeviceArray arguments) the same three phases run on the GPU: one
+ * 256-thread block per (b, t) row streams the row in 16-byte loads for an online log-sum-exp
+ * (float32 exp, float64 sums, combined across the block in a fixed order), the loss on ℓ is the
+ * CUDA {@link policyLoss} kernel, and one block per row writes the gradient. Results match the
+ * CPU kernel to float32 rounding (the sums are taken in another order), are bit-identical from
+ * run to run, and errors are the CPU's (same class and message). Extra GPU memory is 3 floats per
+ * (b, t) row besides the inputs' copies (none for DeviceArrays) and the outputs.
+ *
  * @param inputs - logits, targets and the loss terms; must not be modified until the promise settles.
  * @param config - the loss, exactly as for {@link policyLoss}.
  * @param options - `inPlace`, or an output array `gradLogits`.
@@ -104,7 +143,8 @@ export interface LogitsPolicyLossResult {
  *   outside `[0, vocab)`, a mask value other than 0/1, a non-positive temperature, NaN or
  *   `+Infinity` logits, `-Infinity` at a target or across a whole row, non-finite loss terms
  *   on unmasked tokens, or an `options.gradLogits` of the wrong length, overlapping the logits, or
- *   given together with `inPlace`.
+ *   given together with `inPlace`; a DeviceArray with `device: 'cpu'` (TypeError); Error when
+ *   `device: 'cuda'` cannot be used (the message says why) or on a CUDA error.
  * @example
  * ```ts
  * const { loss, logp, gradLogits } = await logitsPolicyLoss(
@@ -114,10 +154,10 @@ export interface LogitsPolicyLossResult {
  * );
  * ```
  */
-export function logitsPolicyLoss(
-  inputs: LogitsPolicyLossInputs,
+export function logitsPolicyLoss<I extends LogitsPolicyLossInputs<LogitsInput, Int32Input, Float32Input, Uint8Input>>(
+  inputs: I,
   config: PolicyLossConfig,
   options: LogitsPolicyLossOptions = {},
-): Promise<LogitsPolicyLossResult> {
-  return addon.logitsPolicyLossAsync(inputs, config, options) as Promise<LogitsPolicyLossResult>;
+): Promise<LogitsPolicyLossResult<Placement<I[keyof I]>>> {
+  return addon.logitsPolicyLossAsync(inputs, config, options) as Promise<LogitsPolicyLossResult<Placement<I[keyof I]>>>;
 }

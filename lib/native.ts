@@ -41,6 +41,8 @@ export interface NativeAddon {
    * rep between CUDA events are returned.
    */
   timeCudaCalls(fn: () => void, options?: { warmup?: number; reps?: number }): number[];
+  /** Bytes in use in the device's stream-ordered pool and its high-water mark (reset: restart the mark from the current use). */
+  cudaPoolMemory(reset?: boolean): { used: number; high: number };
   /** Benchmark yardstick: device-to-device copies of `bytes`, each timed with CUDA events (ms). */
   timeCudaCopy(bytes: number, options?: { warmup?: number; reps?: number }): number[];
 }

@@ -59,6 +59,29 @@ struct PolicyLossOperands {
 Status StagedPolicyLoss(const PolicyLossOperands& in, const PolicyLossConfig& config, Destination grad,
                         PolicyLossMetrics* metrics);
 
+struct LogitsPolicyLossOperands {
+  Operand logits;  // dtype: float32, float16 or bfloat16
+  Operand targets, oldLogp, refLogp, advantages, mask;  // int32, float32 ×3, uint8
+  bool perTokenAdvantages = false;
+  double temperature = 1.0;
+  std::size_t batch = 0, steps = 0, vocab = 0;
+};
+// Where ∂loss/∂logits goes: over the logits in their dtype (inPlace: the DeviceArray's memory, or
+// host logits copied back once every check has passed), into existing float32 device memory
+// (`existing`, a DeviceArray the caller passed), or to `out` (a host Float32Array or a new device
+// buffer). None of them: not computed.
+struct LogitsGradientDestination {
+  bool inPlace = false;
+  void* existing = nullptr;
+  Destination out;
+  bool wanted() const { return inPlace || existing || out.host || out.device; }
+};
+// logitsPolicyLoss (logits_policy_loss.hpp) on the device. Bad inputs give the CPU's Status (the
+// argument checks first: temperature, vocab; then mask, targets, logits rows, loss terms). On an
+// error an in-place gradient leaves the logits untouched, on the host and on the device.
+Status StagedLogitsPolicyLoss(const LogitsPolicyLossOperands& in, const PolicyLossConfig& config,
+                              const LogitsGradientDestination& grad, Destination logp, PolicyLossMetrics* metrics);
+
 // Benchmark hook: while a LaunchTiming is installed on a thread, the calls above made on that thread
 // launch their kernels `warmup` + `reps` times back to back (inputs staged once, outputs read once)
 // and record each rep's time between CUDA events in `milliseconds`.

@@ -98,4 +98,14 @@ void SynchronizeQuietly(void* stream) noexcept;
 // one another on the stream without any host synchronisation in between.
 std::vector<double> TimeLaunches(const std::function<void()>& launch, int warmup, int reps, void* stream);
 
+// Device 0's stream-ordered pool (where DeviceBuffer, the staged calls' temporaries and the kernels'
+// workspaces come from): bytes in use now and the high-water mark since the last reset. With
+// `reset` the high-water mark restarts from the current use (benchmarks: peak extra memory of a
+// call = high − used before it).
+struct PoolUsage {
+  std::size_t used = 0;
+  std::size_t high = 0;
+};
+PoolUsage PoolMemory(bool reset);
+
 }  // namespace dyco::cuda

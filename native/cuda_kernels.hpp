@@ -93,4 +93,47 @@ struct PolicyLossDeviceInputs {
 int PolicyLoss(const PolicyLossDeviceInputs& in, const PolicyLossConfig& config, float* grad, double* metrics,
                FailureKey* failures, void* stream);
 
+struct LogitsPolicyLossDeviceInputs {
+  Input logits;                  // batch × steps × vocab, row-major
+  const std::int32_t* targets;   // batch × steps token ids; read on unmasked tokens only
+  double temperature;            // finite and > 0
+  Input oldLogp;                 // data null: ℓ detached (ratio 1)
+  Input refLogp;                 // data null: no KL term
+  const float* advantages;       // batch entries, or batch × steps when perTokenAdvantages
+  bool perTokenAdvantages;
+  const std::uint8_t* mask;      // batch × steps of 0/1; masked rows of the logits are never read
+  std::size_t batch;
+  std::size_t steps;
+  std::size_t vocab;             // ≥ 1
+};
+
+struct LogitsPolicyLossDeviceOutputs {
+  float* logp;       // batch × steps (required): ℓ, 0 on masked tokens
+  double* metrics;   // five doubles, as PolicyLoss writes them (required)
+  // ∂loss/∂logits, batch × steps × vocab, 0 on masked rows; null: not computed. inPlace: must be
+  // in.logits.data itself and receives the gradient in the logits' dtype (rounded to nearest even);
+  // otherwise float32 memory that does not overlap the logits.
+  void* gradLogits;
+  bool inPlace;
+};
+
+// The policy loss from logits (logits_policy_loss.hpp: LogitsPolicyLoss): one block per (b, t) row
+// streams the row once for an online log-sum-exp (float32 exp, float64 sums) and ℓ; PolicyLoss
+// above runs on ℓ; one block per row writes g·(1[v = target] − softmax_v)/T (target entry from
+// −expm1(ℓ) in float64). Extra device memory: 3·batch·steps floats and PolicyLoss's workspace.
+// The gradient kernel first reads the failure slots on the device and writes nothing when any
+// check failed, so an in-place buffer is untouched on error without a host round trip (the slots
+// are then needed: with `failures` null the call keeps its own in temporary memory).
+// Returns cudaErrorInvalidValue (and enqueues nothing) for a temperature that is not finite and
+// > 0, vocab 0, or an in-place gradient that is not the logits.
+// Slot 0: the first mask value above 1, key = its index.
+// Slot 1: as PolicyLoss's slot 1 (ℓ itself is the logp argument: −∞ when a finite logit's
+//   log-prob underflows float32).
+// Slot 2: the first target outside [0, vocab) on a token whose mask is not 0, key = its index.
+// Slot 3: the first unmasked row with a NaN or +∞ logit, no finite logit, or a −∞ target logit,
+//   key = the row (b·steps + t); InvalidLogitsRow says which.
+// The order of report (the CPU's) is slot 0, 2, 3, 1.
+int LogitsPolicyLoss(const LogitsPolicyLossDeviceInputs& in, const PolicyLossConfig& config,
+                     const LogitsPolicyLossDeviceOutputs& out, FailureKey* failures, void* stream);
+
 }  // namespace dyco::cuda

@@ -4,13 +4,11 @@
 #include <cstddef>
 #include <cstdint>
 
+#include "dtype.hpp"
+
 namespace dyco {
 
-// Element type of a logits buffer. Half-precision types are uint16 bit patterns.
-enum class LogitsDtype { kFloat32 = 0, kFloat16 = 1, kBFloat16 = 2 };
-inline constexpr int kLogitsDtypes = 3;
-
-inline std::size_t LogitsDtypeSize(LogitsDtype dtype) { return dtype == LogitsDtype::kFloat32 ? 4 : 2; }
+// The logits' element type is a DType (dtype.hpp); half-precision types are uint16 bit patterns.
 
 // One row's softmax normaliser at temperature T: with m = max_v x_v (raw logits; T > 0 keeps the
 // order), Σ_v exp((x_v − m)/T) = sum, so log Z = m/T + log(sum).

@@ -18,44 +18,43 @@ namespace {
 // Work per vocabulary entry, for ParallelFor's threshold: a widening, an exp and a few compares.
 constexpr double kEntryCost = 8.0;
 
-float LoadLogit(const void* logits, LogitsDtype dtype, std::size_t index) {
+float LoadLogit(const void* logits, DType dtype, std::size_t index) {
   switch (dtype) {
-    case LogitsDtype::kFloat16: return Float16ToFloat(static_cast<const std::uint16_t*>(logits)[index]);
-    case LogitsDtype::kBFloat16: return BFloat16ToFloat(static_cast<const std::uint16_t*>(logits)[index]);
+    case DType::kFloat16: return Float16ToFloat(static_cast<const std::uint16_t*>(logits)[index]);
+    case DType::kBFloat16: return BFloat16ToFloat(static_cast<const std::uint16_t*>(logits)[index]);
     default: return static_cast<const float*>(logits)[index];
   }
 }
 
-void StoreGradient(void* out, LogitsDtype dtype, bool inPlace, std::size_t index, double value) {
+void StoreGradient(void* out, DType dtype, bool inPlace, std::size_t index, double value) {
   const float v = static_cast<float>(value);
-  if (!inPlace || dtype == LogitsDtype::kFloat32) {
+  if (!inPlace || dtype == DType::kFloat32) {
     static_cast<float*>(out)[index] = v;
   } else {
-    static_cast<std::uint16_t*>(out)[index] = dtype == LogitsDtype::kFloat16 ? FloatToFloat16(v) : FloatToBFloat16(v);
+    static_cast<std::uint16_t*>(out)[index] = dtype == DType::kFloat16 ? FloatToFloat16(v) : FloatToBFloat16(v);
   }
-}
-
-// The exact report for a row that failed phase 1's checks, in the order a reader would look:
-// a NaN/+∞ entry first, then a row with no finite entry, then a −∞ target.
-Status LocateInvalidRow(const LogitsPolicyLossInputs& in, std::size_t row) {
-  const std::size_t V = in.vocab, first = row * V;
-  for (std::size_t v = 0; v < V; ++v) {
-    const float x = LoadLogit(in.logits, in.dtype, first + v);
-    if (!(x <= FLT_MAX)) return Status::Invalid("logits", first + v, x, "a finite number or -Infinity");
-  }
-  const std::size_t b = row / in.steps, t = row % in.steps;
-  const std::string where = "row (b = " + std::to_string(b) + ", t = " + std::to_string(t) + ")";
-  bool anyFinite = false;
-  for (std::size_t v = 0; v < V && !anyFinite; ++v) anyFinite = LoadLogit(in.logits, in.dtype, first + v) > -INFINITY;
-  if (!anyFinite)
-    return Status::Invalid("logits", first, -INFINITY,
-                           "finite somewhere in an unmasked row, but " + where + " is -Infinity throughout");
-  const std::size_t target = first + static_cast<std::size_t>(in.targets[row]);
-  return Status::Invalid("logits", target, LoadLogit(in.logits, in.dtype, target),
-                         "finite at the target token of an unmasked row (" + where + ": its log-prob would be -Infinity)");
 }
 
 }  // namespace
+
+Status InvalidLogitsRow(const void* rowLogits, DType dtype, std::size_t vocab, std::size_t steps, std::size_t row,
+                        std::int32_t target) {
+  const std::size_t V = vocab, first = row * V;
+  for (std::size_t v = 0; v < V; ++v) {
+    const float x = LoadLogit(rowLogits, dtype, v);
+    if (!(x <= FLT_MAX)) return Status::Invalid("logits", first + v, x, "a finite number or -Infinity");
+  }
+  const std::size_t b = row / steps, t = row % steps;
+  const std::string where = "row (b = " + std::to_string(b) + ", t = " + std::to_string(t) + ")";
+  bool anyFinite = false;
+  for (std::size_t v = 0; v < V && !anyFinite; ++v) anyFinite = LoadLogit(rowLogits, dtype, v) > -INFINITY;
+  if (!anyFinite)
+    return Status::Invalid("logits", first, -INFINITY,
+                           "finite somewhere in an unmasked row, but " + where + " is -Infinity throughout");
+  const std::size_t at = static_cast<std::size_t>(target);
+  return Status::Invalid("logits", first + at, LoadLogit(rowLogits, dtype, at),
+                         "finite at the target token of an unmasked row (" + where + ": its log-prob would be -Infinity)");
+}
 
 Status LogitsPolicyLoss(const LogitsPolicyLossInputs& in, const PolicyLossConfig& config,
                         const LogitsPolicyLossOutputs& out, PolicyLossMetrics* metrics) {
@@ -76,7 +75,7 @@ Status LogitsPolicyLoss(const LogitsPolicyLossInputs& in, const PolicyLossConfig
   const LogitsRowStatsFn rowStats = loops.logitsRowStats[static_cast<int>(in.dtype)];
   const double invT = 1.0 / in.temperature;
   const float invTf = static_cast<float>(invT);
-  const std::size_t elementSize = LogitsDtypeSize(in.dtype);
+  const std::size_t elementSize = ElementBytes(in.dtype);
   const char* logitsBytes = static_cast<const char*>(in.logits);
   std::vector<float> rowMax(rows), rowLogSum(rows);
   FirstFailure failure;
@@ -98,7 +97,10 @@ Status LogitsPolicyLoss(const LogitsPolicyLossInputs& in, const PolicyLossConfig
       out.logp[i] = static_cast<float>((static_cast<double>(target) - stats.max) * invT - logSum);
     }
   });
-  if (failure.any()) return LocateInvalidRow(in, failure.item());
+  if (failure.any()) {
+    const std::size_t row = failure.item();
+    return InvalidLogitsRow(logitsBytes + row * V * elementSize, in.dtype, V, in.steps, row, in.targets[row]);
+  }
 
   // Phase 2: the policy loss on ℓ, shared with policyLoss.
   std::vector<float> gradLogp(rows);

@@ -24,7 +24,7 @@ namespace dyco {
 
 struct LogitsPolicyLossInputs {
   const void* logits;  // batch × steps × vocab, row-major, of `dtype` (half types as uint16 bit patterns)
-  LogitsDtype dtype;
+  DType dtype;
   const std::int32_t* targets;  // batch × steps token ids; read on unmasked tokens only
   double temperature;           // > 0: ℓ is the log-prob of softmax(logits / temperature)
   const float* oldLogp;         // as PolicyLossInputs: ℓ_old, or null for ℓ detached
@@ -53,5 +53,12 @@ struct LogitsPolicyLossOutputs {
 // every check happens before phase 3).
 Status LogitsPolicyLoss(const LogitsPolicyLossInputs& in, const PolicyLossConfig& config,
                         const LogitsPolicyLossOutputs& out, PolicyLossMetrics* metrics);
+
+// The error LogitsPolicyLoss reports for unmasked row `row` (b·steps + t) whose logits failed its
+// checks, in the order a reader would look: the first NaN/+∞ entry, else a row with no finite
+// entry, else a −∞ target. `rowLogits` holds that row's `vocab` entries (host memory; the CUDA
+// calls copy the row back to report it); indices are flat (row·vocab + v).
+Status InvalidLogitsRow(const void* rowLogits, DType dtype, std::size_t vocab, std::size_t steps, std::size_t row,
+                        std::int32_t target);
 
 }  // namespace dyco

@@ -30,10 +30,10 @@ struct SimdLoops {
                                      const float* ratioTxt, const std::uint8_t* mask, std::size_t steps,
                                      double tauVis, double tauTxt, std::int8_t* roles, float* alignment);
   SequenceLoopFn policyLoss[2][2][2];  // [soft gate (sapo)][sequence-level ratio][per-token advantage]
-  // Softmax rows of the logits-level policy loss, by LogitsDtype of the logits.
-  LogitsRowStatsFn logitsRowStats[kLogitsDtypes];
+  // Softmax rows of the logits-level policy loss, by DType of the logits.
+  LogitsRowStatsFn logitsRowStats[kDTypes];
   // [logits dtype][0: float32 output, 1: output in the logits' own dtype (in place)]
-  LogitsRowGradientFn logitsRowGradient[kLogitsDtypes][2];
+  LogitsRowGradientFn logitsRowGradient[kDTypes][2];
 };
 
 // The table for this CPU, chosen on first use.

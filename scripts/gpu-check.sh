@@ -5,8 +5,9 @@
 #
 # Phases, in this order by default: build (clean, sm_90, DYCO_CUDA=ON, the LibTorch baseline, no
 # runner), test (vitest run test/cuda), bench (the GPU benchmark, JSON included), memcheck and
-# racecheck (compute-sanitizer over test/cuda). Optional: suite (the whole suite with
-# DYCO_RL_DEVICE=cuda), synccheck, initcheck. Each phase logs to $OUT/<phase>.log and adds a line to
+# racecheck (compute-sanitizer over test/cuda). Optional: logits (issue 7 alone: the
+# logitsPolicyLoss CUDA tests and its benchmark cases, so one call checks them), suite (the whole
+# suite with DYCO_RL_DEVICE=cuda), synccheck, initcheck. Each phase logs to $OUT/<phase>.log and adds a line to
 # $OUT/summary.md; a phase that fails does not stop the next. The phases share one time budget
 # (GPU_CHECK_SECONDS, default 560: the device tool stops a command at 600 s), so a slow sanitizer
 # run is cut short rather than the whole call; run the phases left in a second call.
@@ -76,6 +77,12 @@ for phase in "${phases[@]}"; do
       ensure_built
       run_phase bench tsx bench/cuda.ts --require --out "$out/bench-cuda.json"
       ;;
+    logits)
+      ensure_built
+      run_phase logits-test "${vitest[@]}" run test/cuda/logits-policy-loss.test.ts
+      test_counts "$out/logits-test.log" >> "$summary"
+      run_phase bench tsx bench/cuda.ts --require --filter logitsPolicyLoss --out "$out/bench-logits.json"
+      ;;
     memcheck | racecheck | synccheck | initcheck)
       ensure_built
       extra=()
@@ -92,7 +99,7 @@ for phase in "${phases[@]}"; do
       test_counts "$out/suite.log" >> "$summary"
       ;;
     *)
-      echo "- unknown phase '$phase' (build, test, bench, memcheck, racecheck, suite, synccheck, initcheck)" >> "$summary"
+      echo "- unknown phase '$phase' (build, test, bench, logits, memcheck, racecheck, suite, synccheck, initcheck)" >> "$summary"
       ;;
   esac
 done

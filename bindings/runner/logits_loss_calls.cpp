@@ -15,10 +15,10 @@
 namespace dyco::bind {
 namespace {
 
-torch::ScalarType TorchDtype(LogitsDtype dtype) {
+torch::ScalarType TorchDtype(DType dtype) {
   switch (dtype) {
-    case LogitsDtype::kFloat16: return torch::kHalf;
-    case LogitsDtype::kBFloat16: return torch::kBFloat16;
+    case DType::kFloat16: return torch::kHalf;
+    case DType::kBFloat16: return torch::kBFloat16;
     default: return torch::kFloat;
   }
 }

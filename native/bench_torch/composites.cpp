@@ -3,7 +3,12 @@
 #include <cuda_runtime_api.h>
 #include <torch/torch.h>
 
+#include <cmath>
 #include <stdexcept>
+
+#if __has_include(<c10/cuda/CUDACachingAllocator.h>) && __has_include(<c10/cuda/impl/cuda_cmake_macros.h>)  // a CUDA LibTorch (a CPU one may ship the headers without the generated one)
+#include <c10/cuda/CUDACachingAllocator.h>
+#endif
 
 #include "../runner/reference_policy_loss.hpp"
 
@@ -115,6 +120,45 @@ std::function<void()> PolicyLossComposite(const PolicyLossConfig& config, std::i
     logp.mutable_grad() = torch::Tensor();
     runner::ReferencePolicyLoss(in, config, torch::kFloat32).backward();
   };
+}
+
+std::function<void()> LogitsPolicyLossComposite(const PolicyLossConfig& config, std::int64_t batch, std::int64_t steps,
+                                                std::int64_t vocab, const std::string& dtype, double temperature) {
+  torch::manual_seed(5);
+  const auto type = dtype == "float16" ? torch::kHalf : dtype == "bfloat16" ? torch::kBFloat16 : torch::kFloat32;
+  torch::Tensor logits = (3.0 * torch::randn({batch, steps, vocab}, OnGpu())).to(type).requires_grad_(true);
+  auto longs = torch::TensorOptions().device(torch::kCUDA).dtype(torch::kLong);
+  torch::Tensor targets = torch::randint(vocab, {batch, steps}, longs);
+  torch::Tensor base = torch::full({batch, steps}, -std::log(static_cast<double>(vocab)), OnGpu());
+  torch::Tensor old = base + 0.3 * torch::randn_like(base);
+  torch::Tensor ref = base + 0.3 * torch::randn_like(base);
+  torch::Tensor advantages = 3.0 * torch::rand({batch}, OnGpu()) - 1.5;
+  torch::Tensor lengths = torch::randint(steps / 4, steps + 1, {batch, 1}, longs);
+  torch::Tensor mask = (torch::arange(steps, longs).view({1, steps}) < lengths).to(torch::kFloat32);
+  const bool withRef = config.beta > 0;
+  return [=]() mutable {
+    logits.mutable_grad() = torch::Tensor();
+    torch::Tensor logp = torch::log_softmax(logits.to(torch::kFloat32) / temperature, -1).gather(-1, targets.unsqueeze(-1)).squeeze(-1);
+    runner::ReferenceLossInputs in{logp, old, withRef ? ref : torch::Tensor(), advantages, mask};
+    runner::ReferencePolicyLoss(in, config, torch::kFloat32).backward();
+  };
+}
+
+double PeakExtraBytes(const std::function<void()>& run) {
+#if __has_include(<c10/cuda/CUDACachingAllocator.h>) && __has_include(<c10/cuda/impl/cuda_cmake_macros.h>)  // a CUDA LibTorch (a CPU one may ship the headers without the generated one)
+  CheckCuda(cudaDeviceSynchronize(), "cudaDeviceSynchronize");
+  c10::cuda::CUDACachingAllocator::emptyCache();
+  std::size_t free0 = 0, free1 = 0, total = 0;
+  CheckCuda(cudaMemGetInfo(&free0, &total), "cudaMemGetInfo");
+  run();
+  CheckCuda(cudaDeviceSynchronize(), "cudaDeviceSynchronize");
+  CheckCuda(cudaMemGetInfo(&free1, &total), "cudaMemGetInfo");
+  c10::cuda::CUDACachingAllocator::emptyCache();
+  return static_cast<double>(free0) - static_cast<double>(free1);
+#else
+  (void)run;
+  return -1.0;
+#endif
 }
 
 std::vector<double> TimeWithEvents(const std::function<void()>& run, int warmup, int reps) {

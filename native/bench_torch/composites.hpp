@@ -28,6 +28,17 @@ std::function<void()> AttentionStatsComposite(std::int64_t batch, std::int64_t s
 // Forward and autograd backward (native/runner/reference_policy_loss.hpp in float32).
 std::function<void()> PolicyLossComposite(const PolicyLossConfig& config, std::int64_t batch, std::int64_t steps);
 
+// log_softmax(logits.float() / T) → gather → the reference loss → autograd backward into the
+// logits (of `dtype`: "float32", "float16" or "bfloat16"), as training code without a fused kernel
+// writes it; per-sequence advantages, old/ref log-probs, trailing padding.
+std::function<void()> LogitsPolicyLossComposite(const PolicyLossConfig& config, std::int64_t batch, std::int64_t steps,
+                                                std::int64_t vocab, const std::string& dtype, double temperature);
+
+// Peak extra device memory of one run: LibTorch's caching allocator is emptied, then the growth of
+// the device's used memory (cudaMemGetInfo) over the run is its peak reservation (the allocator
+// keeps what it reserved until emptied). −1 where this LibTorch has no CUDA allocator headers.
+double PeakExtraBytes(const std::function<void()>& run);
+
 // Runs `run` warmup times, then reps times between pairs of CUDA events on the default stream;
 // milliseconds per rep.
 std::vector<double> TimeWithEvents(const std::function<void()>& run, int warmup, int reps);

@@ -1,6 +1,7 @@
 // The host-facing calls of native/cuda_calls.hpp: stage the inputs, launch, place the outputs,
 // read the failure slots back and turn them into the CPU kernels' Status. Plain C++ over
 // cuda_device.hpp and cuda_kernels.hpp; in a build without CUDA those throw, saying why.
+#include <cmath>
 #include <cstdint>
 #include <cstdlib>
 #include <cstring>
@@ -8,6 +9,7 @@
 
 #include "cuda_calls.hpp"
 #include "cuda_kernels.hpp"
+#include "logits_policy_loss.hpp"
 
 namespace dyco::cuda {
 namespace {
@@ -255,6 +257,78 @@ Status StagedPolicyLoss(const PolicyLossOperands& in, const PolicyLossConfig& co
     const double value = a < 3 ? FloatAt(*logs[a], staged[a], index, stage.stream())
                                : FloatAt(in.advantages, advantages, index, stage.stream());
     return Status::Invalid(names[a], index, value, kExpectFinite);
+  }
+  *metrics = PolicyLossMetrics{values[0], values[1], values[2], values[3], values[4]};
+  return Status::Ok();
+}
+
+Status StagedLogitsPolicyLoss(const LogitsPolicyLossOperands& in, const PolicyLossConfig& config,
+                              const LogitsGradientDestination& grad, Destination logp, PolicyLossMetrics* metrics) {
+  // The CPU kernel's argument checks, in its order, before anything touches the device.
+  if (!(in.temperature > 0.0) || !std::isfinite(in.temperature))
+    return Status::Invalid("temperature", 0, in.temperature, "a finite number > 0");
+  if (in.vocab == 0) return Status::Invalid("vocab", 0, 0.0, "an integer ≥ 1");
+  Stage stage;
+  const std::size_t n = in.batch * in.steps, entries = n * in.vocab;
+  const std::size_t logitsBytes = entries * ElementBytes(in.logits.dtype);
+  const void* dLogits = stage.In(in.logits, logitsBytes);
+  const auto* dTargets = static_cast<const std::int32_t*>(stage.In(in.targets, n * sizeof(std::int32_t)));
+  const Operand* logs[2] = {&in.oldLogp, &in.refLogp};
+  const void* staged[2];
+  for (int a = 0; a < 2; ++a) staged[a] = stage.In(*logs[a], n * ElementBytes(logs[a]->dtype));
+  const std::size_t advantageCount = in.perTokenAdvantages ? n : in.batch;
+  const auto* dAdvantages = static_cast<const float*>(stage.In(in.advantages, advantageCount * sizeof(float)));
+  const auto* dm = static_cast<const std::uint8_t*>(stage.In(in.mask, n));
+  auto* dLogp = static_cast<float*>(stage.Out(logp, n * sizeof(float)));
+  auto* dMetrics = static_cast<double*>(stage.Out(Destination{}, 5 * sizeof(double)));
+  void* dGrad = nullptr;
+  if (grad.inPlace) dGrad = const_cast<void*>(dLogits);  // the DeviceArray itself, or this call's copy
+  else if (grad.existing) dGrad = grad.existing;
+  else if (grad.wanted()) dGrad = stage.Out(grad.out, entries * sizeof(float));
+  const LogitsPolicyLossDeviceInputs d{{dLogits, in.logits.dtype},
+                                       dTargets,
+                                       in.temperature,
+                                       {staged[0], in.oldLogp.dtype},
+                                       {staged[1], in.refLogp.dtype},
+                                       dAdvantages,
+                                       in.perTokenAdvantages,
+                                       dm,
+                                       in.batch,
+                                       in.steps,
+                                       in.vocab};
+  const LogitsPolicyLossDeviceOutputs o{dLogp, dMetrics, dGrad, grad.inPlace};
+  stage.Launch([&] { return LogitsPolicyLoss(d, config, o, stage.failures(), stage.stream()); }, "running the kernels");
+  stage.Place(logp, dLogp, n * sizeof(float));
+  if (dGrad && !grad.inPlace && !grad.existing) stage.Place(grad.out, dGrad, entries * sizeof(float));
+  double values[5];
+  CopyToHost(values, dMetrics, sizeof values, stage.stream());
+  const std::vector<FailureKey> keys = stage.Finish();
+  // The CPU's order of report: mask, targets, logits rows, then the loss terms.
+  if (keys[0] != kNoFailure)
+    return Status::Invalid("mask", keys[0], IntegerAt<std::uint8_t>(in.mask, dm, keys[0], stage.stream()), kExpectMask);
+  if (keys[2] != kNoFailure)
+    return Status::Invalid("targets", keys[2], IntegerAt<std::int32_t>(in.targets, dTargets, keys[2], stage.stream()),
+                           "a token id in [0, " + std::to_string(in.vocab) + ")");
+  if (keys[3] != kNoFailure) {
+    const std::size_t row = keys[3], rowBytes = in.vocab * ElementBytes(in.logits.dtype);
+    std::vector<unsigned char> host(rowBytes);
+    CopyToHost(host.data(), static_cast<const unsigned char*>(dLogits) + row * rowBytes, rowBytes, stage.stream());
+    Synchronize(stage.stream());
+    const auto target = static_cast<std::int32_t>(IntegerAt<std::int32_t>(in.targets, dTargets, row, stage.stream()));
+    return InvalidLogitsRow(host.data(), in.logits.dtype, in.vocab, in.steps, row, target);
+  }
+  if (keys[1] != kNoFailure) {
+    static const char* const names[4] = {"logp", "oldLogp", "refLogp", "advantages"};
+    const std::size_t a = keys[1] / (n ? n : 1), index = keys[1] % (n ? n : 1);
+    const Operand logpOperand{dLogp, true, DType::kFloat32};
+    const double value = a == 0   ? FloatAt(logpOperand, dLogp, index, stage.stream())
+                         : a < 3  ? FloatAt(*logs[a - 1], staged[a - 1], index, stage.stream())
+                                  : FloatAt(in.advantages, dAdvantages, index, stage.stream());
+    return Status::Invalid(names[a], index, value, kExpectFinite);
+  }
+  if (grad.inPlace && !in.logits.onDevice) {  // every check passed: the host logits take the gradient
+    CopyToHost(const_cast<void*>(in.logits.data), dLogits, logitsBytes, stage.stream());
+    Synchronize(stage.stream());
   }
   *metrics = PolicyLossMetrics{values[0], values[1], values[2], values[3], values[4]};
   return Status::Ok();

@@ -269,4 +269,10 @@ int DispatchFloat(DType dtype, F&& f) {
 // cudaGetLastError at the end) and resets the failure slots, when the caller wants reports.
 int BeginCall(FailureKey* failures, cudaStream_t stream);
 
+// PolicyLoss (cuda_kernels.hpp) without resetting the failure slots first, for kernels that run it
+// as one phase of their own work (logits_policy_loss.cu: on the ℓ it computed) and keep the
+// reports of their earlier phases. policy_loss.cu.
+int EnqueuePolicyLoss(const PolicyLossDeviceInputs& in, const PolicyLossConfig& config, float* grad, double* metrics,
+                      FailureKey* failures, cudaStream_t stream);
+
 }  // namespace dyco::cuda::detail

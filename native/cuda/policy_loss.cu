@@ -201,10 +201,10 @@ void LaunchLoss(bool perToken, unsigned blocks, cudaStream_t s, const PolicyLoss
 
 }  // namespace
 
-int PolicyLoss(const PolicyLossDeviceInputs& in, const PolicyLossConfig& config, float* grad, double* metrics,
-               FailureKey* failures, void* stream) {
-  auto s = static_cast<cudaStream_t>(stream);
-  if (int e = detail::BeginCall(failures, s)) return e;
+namespace detail {
+
+int EnqueuePolicyLoss(const PolicyLossDeviceInputs& in, const PolicyLossConfig& config, float* grad, double* metrics,
+                      FailureKey* failures, cudaStream_t s) {
   // Workspace: the per-sequence slots and the batch's token count, from the stream-ordered pool.
   const std::size_t slotBytes = (in.batch > 0 ? in.batch : 1) * sizeof(SequencePartial);
   void* workspace = nullptr;
@@ -244,6 +244,15 @@ int PolicyLoss(const PolicyLossDeviceInputs& in, const PolicyLossConfig& config,
   }
   const cudaError_t freed = cudaFreeAsync(workspace, s);
   return error ? error : freed;
+}
+
+}  // namespace detail
+
+int PolicyLoss(const PolicyLossDeviceInputs& in, const PolicyLossConfig& config, float* grad, double* metrics,
+               FailureKey* failures, void* stream) {
+  auto s = static_cast<cudaStream_t>(stream);
+  if (int e = detail::BeginCall(failures, s)) return e;
+  return detail::EnqueuePolicyLoss(in, config, grad, metrics, failures, s);
 }
 
 }  // namespace dyco::cuda

@@ -186,6 +186,19 @@ std::vector<double> TimeLaunches(const std::function<void()>& launch, int warmup
   return milliseconds;
 }
 
+PoolUsage PoolMemory(bool reset) {
+  cudaMemPool_t pool;
+  Check(cudaDeviceGetDefaultMemPool(&pool, 0), "reading the memory pool");
+  std::uint64_t used = 0, high = 0;  // cuuint64_t (cuda.h), a 64-bit unsigned integer
+  if (reset) {
+    std::uint64_t zero = 0;  // resets the high-water mark to the current use
+    Check(cudaMemPoolSetAttribute(pool, cudaMemPoolAttrUsedMemHigh, &zero), "resetting the pool's high-water mark");
+  }
+  Check(cudaMemPoolGetAttribute(pool, cudaMemPoolAttrUsedMemCurrent, &used), "reading the pool's use");
+  Check(cudaMemPoolGetAttribute(pool, cudaMemPoolAttrUsedMemHigh, &high), "reading the pool's high-water mark");
+  return {static_cast<std::size_t>(used), static_cast<std::size_t>(high)};
+}
+
 namespace detail {
 
 int Multiprocessors() {

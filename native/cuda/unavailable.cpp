@@ -64,6 +64,7 @@ void FillBytes(void*, int, std::size_t bytes, void*) {
 }
 void Synchronize(void*) {}
 void SynchronizeQuietly(void*) noexcept {}
+PoolUsage PoolMemory(bool) { Unavailable(); }
 
 std::vector<double> TimeLaunches(const std::function<void()>&, int, int, void*) { Unavailable(); }
 
@@ -79,6 +80,10 @@ int CoordinationScores(const CoordinationInputs&, double, double, CoordinationOu
   return kNotBuilt;
 }
 int PolicyLoss(const PolicyLossDeviceInputs&, const PolicyLossConfig&, float*, double*, FailureKey*, void*) {
+  return kNotBuilt;
+}
+int LogitsPolicyLoss(const LogitsPolicyLossDeviceInputs&, const PolicyLossConfig&, const LogitsPolicyLossDeviceOutputs&,
+                     FailureKey*, void*) {
   return kNotBuilt;
 }
 

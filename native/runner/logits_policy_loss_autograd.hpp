@@ -28,9 +28,11 @@ struct LogitsLossOptions {
 // loss = LogitsPolicyLoss(logits [B, T, V]); differentiable in logits. Writes the metrics to
 // *metrics; throws StatusException for invalid inputs.
 //
-// Runs the CPU kernel for float32, float16 and bfloat16 logits on the CPU. Everywhere else (CUDA
-// tensors until native/cuda has this kernel, other dtypes) it takes the existing path explicitly:
-// SelectiveLogSoftmax, then the log-prob-level fused loss (FusedPolicyLoss).
+// Runs the CPU kernel for float32, float16 and bfloat16 logits on the CPU, and the CUDA kernel
+// (cuda_kernels.hpp: LogitsPolicyLoss, on LibTorch's current stream) for them on a CUDA device when
+// the runner was built with a CUDA LibTorch and the CUDA kernels. Everywhere else (other dtypes, or
+// CUDA tensors in a build without both) it takes the existing path explicitly: SelectiveLogSoftmax,
+// then the log-prob-level fused loss (FusedPolicyLoss).
 torch::Tensor FusedLogitsPolicyLoss(const torch::Tensor& logits, const PolicyLossTerms& terms,
                                     const LogitsLossOptions& options, PolicyLossMetrics* metrics);
 

@@ -12,6 +12,8 @@ import { expectAllClose, expectBitEqual, expectFrClose, expectRejectsNamed, expe
 import { cudaAvailable, toHalf } from '../helpers/cuda.js';
 import { growingLayout, makeSmoothPolicyCase } from '../helpers/data.js';
 import { Rng } from '../helpers/prng.js';
+import { makeLogitsCase } from '../helpers/logits.js';
+import { addon } from '../../lib/native.js';
 
 type AnyFn = (...args: unknown[]) => unknown;
 const rng = new Rng(81);
@@ -22,6 +24,7 @@ const lengths = Int32Array.from({ length: 12 }, (_, i) => layout.lengthAt(i % 6)
 const attn = rng.probRows(12, layout.keys);
 const attShape = { batch: 2, steps: 6, keys: layout.keys, modality: layout.modality, lengths };
 const lossCase = makeSmoothPolicyCase(82, { batch: 4, steps: 9, perTokenAdvantages: true }, { algorithm: 'dapo' }, 1e-5);
+const logitsCase = makeLogitsCase(83, { batch: 2, steps: 3, vocab: 96, dtype: 'bfloat16' }, { algorithm: 'grpo' }).inputs;
 const coordinationInputs = { ...api.attentionStats(attn, attShape, { device: 'cpu' }), batch: 2, steps: 6 };
 
 /** Every CUDA-backed function: a call with the options object last, its async twin, and a comparer. */
@@ -31,6 +34,8 @@ const calls: { name: string; sync: (o?: object) => unknown; async: (o?: object) 
   { name: 'attentionStats', sync: (o) => api.attentionStats(attn, attShape, o), async: (o) => api.attentionStatsAsync(attn, attShape, o) },
   { name: 'coordinationScores', sync: (o) => api.coordinationScores(coordinationInputs, o), async: (o) => api.coordinationScoresAsync(coordinationInputs, o) },
   { name: 'policyLoss', sync: (o) => api.policyLoss(lossCase, { algorithm: 'dapo' }, o), async: (o) => api.policyLossAsync(lossCase, { algorithm: 'dapo' }, o) },
+  // The package exports the Promise form only; the addon's synchronous twin takes the same arguments.
+  { name: 'logitsPolicyLoss', sync: (o) => addon.logitsPolicyLoss(logitsCase, { algorithm: 'grpo' }, o), async: (o) => api.logitsPolicyLoss(logitsCase, { algorithm: 'grpo' }, o) },
 ];
 
 /** Bit-identity of two results (a TypedArray, or an object of TypedArrays and numbers). */
