@@ -13,8 +13,10 @@
 // stream. A CPU LibTorch (Debian's 1.13) compiles without it; CUDA tensors then take the composite
 // fallback below. There is no legacy-default-stream variant: where the stream cannot be had,
 // LibTorch cannot have made CUDA tensors either.
-#if defined(DYCO_WITH_CUDA) && __has_include(<ATen/cuda/CUDAContext.h>) && __has_include(<c10/cuda/impl/cuda_cmake_macros.h>)
-#include <ATen/cuda/CUDAContext.h>
+// c10/cuda/CUDAStream.h (not ATen/cuda/CUDAContext.h, which pulls in cuBLAS and cuSPARSE) is all the
+// stream needs; its cuda_cmake_macros.h is generated only in CUDA builds of LibTorch.
+#if defined(DYCO_WITH_CUDA) && __has_include(<c10/cuda/CUDAStream.h>) && __has_include(<c10/cuda/impl/cuda_cmake_macros.h>)
+#include <c10/cuda/CUDAStream.h>
 
 #include "cuda_kernels.hpp"
 #define DYCO_RUNNER_CUDA 1
@@ -75,7 +77,7 @@ void CudaForward(const torch::Tensor& input, const torch::Tensor& grad, bool inP
   auto* slots = reinterpret_cast<cuda::FailureKey*>(failures.data_ptr());
   if (!(options.temperature > 0.0) || !std::isfinite(options.temperature))
     throw StatusException(Status::Invalid("temperature", 0, options.temperature, "a finite number > 0"));
-  const int code = cuda::LogitsPolicyLoss(in, terms.config, out, slots, at::cuda::getCurrentCUDAStream().stream());
+  const int code = cuda::LogitsPolicyLoss(in, terms.config, out, slots, c10::cuda::getCurrentCUDAStream().stream());
   if (code != 0)
     throw std::runtime_error(std::string("the CUDA logits policy loss failed: ") + cuda::ErrorString(code) + " (" +
                              cuda::ErrorName(code) + ")");
