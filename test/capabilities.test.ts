@@ -5,7 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { capabilities } from '../lib/index.js';
 
 describe('capabilities', () => {
-  it('has the documented shape: {version, threads, cuda, cudaDevices, torch, simd}', () => {
+  it('has the documented shape: {version, threads, cuda, cudaDevices, cudaKernels, cudaReason?, torch, simd, binary}', () => {
     const c = capabilities();
     expect(typeof c.version).toBe('string');
     expect(c.version).toMatch(/^\d+\.\d+\.\d+/);
@@ -15,7 +15,13 @@ describe('capabilities', () => {
     expect(typeof c.cudaDevices).toBe('number');
     expect(Number.isInteger(c.cudaDevices)).toBe(true);
     expect(c.cudaDevices).toBeGreaterThanOrEqual(0);
+    expect(typeof c.cudaKernels).toBe('boolean');
+    // Without CUDA there is always a reason; with it there is none.
+    if (c.cuda) expect(c.cudaReason).toBeUndefined();
+    else expect(c.cudaReason).toMatch(/\w/);
     expect(typeof c.torch.available).toBe('boolean');
+    expect(typeof c.binary.variant).toBe('string');
+    expect(typeof c.binary.path).toBe('string');
   });
 
   it('torch: version and CUDA devices when the runner is built, else a reason with the command that enables it', () => {
