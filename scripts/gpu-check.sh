@@ -6,7 +6,9 @@
 # Phases, in this order by default: build (clean, sm_90, DYCO_CUDA=ON, the LibTorch baseline, no
 # runner), test (vitest run test/cuda), bench (the GPU benchmark, JSON included), memcheck and
 # racecheck (compute-sanitizer over test/cuda). Optional: logits (issue 7 alone: the
-# logitsPolicyLoss CUDA tests and its benchmark cases, so one call checks them), suite (the whole
+# logitsPolicyLoss CUDA tests and its benchmark cases, so one call checks them), runner (builds the
+# LibTorch runner against the machine's CUDA LibTorch, runs its tests and its quick benchmark on
+# CUDA), suite (the whole
 # suite with DYCO_RL_DEVICE=cuda), synccheck, initcheck. Each phase logs to $OUT/<phase>.log and adds a line to
 # $OUT/summary.md; a phase that fails does not stop the next. The phases share one time budget
 # (GPU_CHECK_SECONDS, default 560: the device tool stops a command at 600 s), so a slow sanitizer
@@ -81,7 +83,17 @@ for phase in "${phases[@]}"; do
       ensure_built
       run_phase logits-test "${vitest[@]}" run test/cuda/logits-policy-loss.test.ts
       test_counts "$out/logits-test.log" >> "$summary"
-      run_phase bench tsx bench/cuda.ts --require --filter logitsPolicyLoss --out "$out/bench-logits.json"
+      run_phase logits-bench tsx bench/cuda.ts --require --filter logitsPolicyLoss --out "$out/bench-logits.json"
+      ;;
+    runner)
+      # The LibTorch runner against the machine's CUDA LibTorch (PyTorch's), which the kernel build
+      # leaves out: its tests run on CUDA there ('auto'), trainStep through the CUDA logits kernel.
+      ensure_built
+      run_phase runner-build cmake-js compile --CDCMAKE_CUDA_ARCHITECTURES=90-real --CDDYCO_CUDA=ON --CDDYCO_TORCH=ON --CDDYCO_BENCH_TORCH=AUTO
+      grep -aE "dyco-rl .*: (runner|LibTorch)" "$out/runner-build.log" | sed 's/^-- /  - /' >> "$summary"
+      run_phase runner-test "${vitest[@]}" run test/policy.test.ts test/trainer.test.ts
+      test_counts "$out/runner-test.log" >> "$summary"
+      run_phase runner-bench tsx bench/runner.ts --quick --device cuda --out "$out/bench-runner.json"
       ;;
     memcheck | racecheck | synccheck | initcheck)
       ensure_built
@@ -99,7 +111,7 @@ for phase in "${phases[@]}"; do
       test_counts "$out/suite.log" >> "$summary"
       ;;
     *)
-      echo "- unknown phase '$phase' (build, test, bench, logits, memcheck, racecheck, suite, synccheck, initcheck)" >> "$summary"
+      echo "- unknown phase '$phase' (build, test, bench, logits, runner, memcheck, racecheck, suite, synccheck, initcheck)" >> "$summary"
       ;;
   esac
 done
