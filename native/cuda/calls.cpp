@@ -299,7 +299,6 @@ Status StagedLogitsPolicyLoss(const LogitsPolicyLossOperands& in, const PolicyLo
   const LogitsPolicyLossDeviceOutputs o{dLogp, dMetrics, dGrad, grad.inPlace};
   stage.Launch([&] { return LogitsPolicyLoss(d, config, o, stage.failures(), stage.stream()); }, "running the kernels");
   stage.Place(logp, dLogp, n * sizeof(float));
-  if (dGrad && !grad.inPlace && !grad.existing) stage.Place(grad.out, dGrad, entries * sizeof(float));
   double values[5];
   CopyToHost(values, dMetrics, sizeof values, stage.stream());
   const std::vector<FailureKey> keys = stage.Finish();
@@ -326,10 +325,11 @@ Status StagedLogitsPolicyLoss(const LogitsPolicyLossOperands& in, const PolicyLo
                                   : FloatAt(in.advantages, dAdvantages, index, stage.stream());
     return Status::Invalid(names[a], index, value, kExpectFinite);
   }
-  if (grad.inPlace && !in.logits.onDevice) {  // every check passed: the host logits take the gradient
-    CopyToHost(const_cast<void*>(in.logits.data), dLogits, logitsBytes, stage.stream());
-    Synchronize(stage.stream());
-  }
+  // Every check passed: only now does a host gradient (a new array, options.gradLogits, or the host
+  // logits in place) receive anything, so a failed call leaves the caller's buffers as they were.
+  if (dGrad && !grad.inPlace && !grad.existing) stage.Place(grad.out, dGrad, entries * sizeof(float));
+  if (grad.inPlace && !in.logits.onDevice) CopyToHost(const_cast<void*>(in.logits.data), dLogits, logitsBytes, stage.stream());
+  Synchronize(stage.stream());
   *metrics = PolicyLossMetrics{values[0], values[1], values[2], values[3], values[4]};
   return Status::Ok();
 }
