@@ -4,24 +4,27 @@
 #   source .device/env.sh && bash scripts/gpu-check.sh [phase ...]
 #
 # Phases, in this order by default: build (clean, sm_90, DYCO_CUDA=ON, the LibTorch baseline, no
-# runner), test (vitest run test/cuda), bench (the GPU benchmark, JSON included), memcheck and
-# racecheck (compute-sanitizer over test/cuda). Optional: logits (issue 7 alone: the
+# runner), test (vitest run test/cuda), bench (the GPU benchmark, JSON included), runner (below),
+# memcheck and racecheck (compute-sanitizer over test/cuda). Optional: logits (issue 7 alone: the
 # logitsPolicyLoss CUDA tests and its benchmark cases, so one call checks them), runner (builds the
 # LibTorch runner against the machine's CUDA LibTorch, runs its tests and its quick benchmark on
-# CUDA), suite (the whole
-# suite with DYCO_RL_DEVICE=cuda), synccheck, initcheck. Each phase logs to $OUT/<phase>.log and adds a line to
-# $OUT/summary.md; a phase that fails does not stop the next. The phases share one time budget
+# CUDA), suite (the whole suite with DYCO_RL_DEVICE=cuda), synccheck, initcheck. Each phase logs to
+# <phase>.log and adds a line to $OUT/summary.md; a phase that fails does not stop the next.
+# The device tool brings back at most 8 files from $OUT, so the logs (one per phase, one per
+# sanitized process) are written to a scratch folder and come back as one $OUT/logs.tar.gz; $OUT
+# itself holds only summary.md, capabilities.json, logs.tar.gz and the benchmarks' JSON. The phases share one time budget
 # (GPU_CHECK_SECONDS, default 560: the device tool stops a command at 600 s), so a slow sanitizer
 # run is cut short rather than the whole call; run the phases left in a second call.
 # The commit measured: git if the tree has it, else .device/commit (write it when packing .device).
 set -uo pipefail
 cd "$(dirname "$0")/.."
-out=${OUT:-/tmp/gpu-check}
-mkdir -p "$out"
+results=${OUT:-/tmp/gpu-check}
+out=$(mktemp -d /tmp/gpu-check-logs.XXXXXX)
+mkdir -p "$results"
 budget=${GPU_CHECK_SECONDS:-560}
-summary="$out/summary.md"
+summary="$results/summary.md"
 phases=("$@")
-((${#phases[@]})) || phases=(build test bench memcheck racecheck)
+((${#phases[@]})) || phases=(build test bench runner memcheck racecheck)
 
 export DYCO_RL_COMMIT=${DYCO_RL_COMMIT:-$(git rev-parse --short HEAD 2>/dev/null || cat .device/commit 2>/dev/null || echo unknown)}
 vitest=(node node_modules/vitest/vitest.mjs)
@@ -71,19 +74,19 @@ for phase in "${phases[@]}"; do
       ;;
     test)
       ensure_built
-      node -e "console.log(JSON.stringify(require('./build/Release/dyco_rl.node').capabilities(), null, 2))" > "$out/capabilities.json" 2>&1
+      node -e "console.log(JSON.stringify(require('./build/Release/dyco_rl.node').capabilities(), null, 2))" > "$results/capabilities.json" 2>&1
       run_phase test "${vitest[@]}" run test/cuda
       test_counts "$out/test.log" >> "$summary"
       ;;
     bench)
       ensure_built
-      run_phase bench tsx bench/cuda.ts --require --out "$out/bench-cuda.json"
+      run_phase bench tsx bench/cuda.ts --require --out "$results/bench-cuda.json"
       ;;
     logits)
       ensure_built
       run_phase logits-test "${vitest[@]}" run test/cuda/logits-policy-loss.test.ts
       test_counts "$out/logits-test.log" >> "$summary"
-      run_phase logits-bench tsx bench/cuda.ts --require --filter logitsPolicyLoss --out "$out/bench-logits.json"
+      run_phase logits-bench tsx bench/cuda.ts --require --filter logitsPolicyLoss --out "$results/bench-logits.json"
       ;;
     runner)
       # The LibTorch runner against the machine's CUDA LibTorch (PyTorch's), which the kernel build
@@ -91,9 +94,17 @@ for phase in "${phases[@]}"; do
       ensure_built
       run_phase runner-build cmake-js compile --CDCMAKE_CUDA_ARCHITECTURES=90-real --CDDYCO_CUDA=ON --CDDYCO_TORCH=ON --CDDYCO_BENCH_TORCH=AUTO
       grep -aE "dyco-rl .*: (runner|LibTorch)" "$out/runner-build.log" | sed 's/^-- /  - /' >> "$summary"
+      # Which CUDA runtime the runner's kernels bound to: the static one linked into dyco_cuda, or
+      # LibTorch's shared libcudart (GNU ld takes the first definition it sees on the link line).
+      {
+        echo "NEEDED:"; readelf -d build/Release/dyco_runner.node | grep NEEDED
+        echo "undefined cuda* symbols (resolved at load time, i.e. by a shared runtime):"
+        nm -D --undefined-only build/Release/dyco_runner.node | grep -E ' (cuda|__cuda)' | head -40
+      } > "$out/runner-linkage.log" 2>&1
+      echo "  - runner linkage: $(grep -c libcudart "$out/runner-linkage.log") libcudart NEEDED entries, $(grep -cE ' (cuda|__cuda)' "$out/runner-linkage.log") undefined cuda symbols (runner-linkage.log)" >> "$summary"
       run_phase runner-test "${vitest[@]}" run test/policy.test.ts test/trainer.test.ts
       test_counts "$out/runner-test.log" >> "$summary"
-      run_phase runner-bench tsx bench/runner.ts --quick --device cuda --out "$out/bench-runner.json"
+      run_phase runner-bench tsx bench/runner.ts --quick --device cuda --out "$results/bench-runner.json"
       ;;
     memcheck | racecheck | synccheck | initcheck)
       ensure_built
@@ -119,4 +130,5 @@ done
 if grep -q '^kernel ' "$out/bench.log" 2>/dev/null; then
   { echo; echo '## GPU benchmark'; echo; echo '```'; sed -n '/^kernel /,/^JSON:/p' "$out/bench.log"; echo '```'; } >> "$summary"
 fi
+tar -czf "$results/logs.tar.gz" -C "$out" . && echo "- every log: logs.tar.gz ($(ls "$out" | wc -l) files)" >> "$summary"
 cat "$summary"
