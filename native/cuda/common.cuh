@@ -49,12 +49,18 @@ struct Chunk {
   static_assert(N == 1 || N == kVectorWidth<T>, "a chunk is one element or one 16-byte vector");
   using Raw = std::conditional_t<N == 1, T, uint4>;
 
+  // kReadOnly: the memory is not written while the kernel runs, so the non-coherent read-only path
+  // (__ldg, ld.global.nc) is allowed. A kernel that overwrites what it reads (an in-place gradient)
+  // passes false: PTX leaves ld.global.nc undefined on memory the same kernel writes.
+  template <bool kReadOnly = true>
   __device__ __forceinline__ static Raw Load(const T* p) {
     if constexpr (N == 1) {
-      if constexpr (std::is_same_v<T, float>) return __ldg(p);
-      else return *reinterpret_cast<const T*>(p);  // 2-byte load; __ldg has no overload for every 16-bit type
-    } else {
+      if constexpr (kReadOnly && std::is_same_v<T, float>) return __ldg(p);
+      else return *p;  // (16-bit types: __ldg has no overload for every one of them)
+    } else if constexpr (kReadOnly) {
       return __ldg(reinterpret_cast<const uint4*>(p));
+    } else {
+      return *reinterpret_cast<const uint4*>(p);
     }
   }
 

@@ -43,8 +43,9 @@ __device__ __forceinline__ float BlockMax(float v, float* scratch) {
 }
 
 // Calls f(first element, widened values) for every chunk of a row of `vocab` elements: chunk c of
-// N elements goes to thread c mod kBlockThreads (N divides vocab: vectors, or N = 1).
-template <typename T, int N, typename F>
+// N elements goes to thread c mod kBlockThreads (N divides vocab: vectors, or N = 1). kReadOnly:
+// see Chunk::Load (false where f may write the row it reads).
+template <typename T, int N, bool kReadOnly = true, typename F>
 __device__ __forceinline__ void ForEachChunk(const T* row, std::size_t vocab, F&& f) {
   using C = Chunk<T, N>;
   const std::size_t chunks = vocab / N;
@@ -52,7 +53,7 @@ __device__ __forceinline__ void ForEachChunk(const T* row, std::size_t vocab, F&
   for (; c + (kUnroll - 1) * kBlockThreads < chunks; c += kUnroll * kBlockThreads) {
     typename C::Raw raw[kUnroll];
 #pragma unroll
-    for (int u = 0; u < kUnroll; ++u) raw[u] = C::Load(row + (c + u * kBlockThreads) * N);
+    for (int u = 0; u < kUnroll; ++u) raw[u] = C::template Load<kReadOnly>(row + (c + u * kBlockThreads) * N);
 #pragma unroll
     for (int u = 0; u < kUnroll; ++u) {
       float x[N];
@@ -62,7 +63,7 @@ __device__ __forceinline__ void ForEachChunk(const T* row, std::size_t vocab, F&
   }
   for (; c < chunks; c += kBlockThreads) {
     float x[N];
-    C::Widen(C::Load(row + c * N), x);
+    C::Widen(C::template Load<kReadOnly>(row + c * N), x);
     f(c * N, x);
   }
 }
@@ -198,7 +199,8 @@ __global__ void __launch_bounds__(kBlockThreads)
       continue;
     }
     const float scale = static_cast<float>(-g * invT), max = rowMax[i], logSum = rowLogSum[i];
-    ForEachChunk<T, N>(logits + i * vocab, vocab, [&](std::size_t v0, const float (&x)[N]) {
+    // Coherent loads: `out` may be these very logits (in place), which this loop overwrites.
+    ForEachChunk<T, N, false>(logits + i * vocab, vocab, [&](std::size_t v0, const float (&x)[N]) {
       float y[N];
 #pragma unroll
       for (int e = 0; e < N; ++e) y[e] = scale * expf((x[e] - max) * invTf - logSum);
@@ -246,7 +248,7 @@ cudaError_t LaunchGradient(const LogitsPolicyLossDeviceInputs& in, void* out, bo
 
 int LogitsPolicyLoss(const LogitsPolicyLossDeviceInputs& in, const PolicyLossConfig& config,
                      const LogitsPolicyLossDeviceOutputs& out, FailureKey* failures, void* stream) {
-  if (!(in.temperature > 0.0) || !std::isfinite(in.temperature) || in.vocab == 0 || !out.logp || !out.metrics ||
+  if (!(in.temperature > 0.0) || !std::isfinite(in.temperature) || in.vocab == 0 || (!out.logp && in.batch * in.steps > 0) || !out.metrics ||
       (out.gradLogits && out.inPlace && out.gradLogits != in.logits.data))
     return cudaErrorInvalidValue;
   auto s = static_cast<cudaStream_t>(stream);
