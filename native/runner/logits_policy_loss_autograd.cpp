@@ -16,8 +16,10 @@
 // c10/cuda/CUDAStream.h (not ATen/cuda/CUDAContext.h, which pulls in cuBLAS and cuSPARSE) is all the
 // stream needs; its cuda_cmake_macros.h is generated only in CUDA builds of LibTorch.
 #if defined(DYCO_WITH_CUDA) && __has_include(<c10/cuda/CUDAStream.h>) && __has_include(<c10/cuda/impl/cuda_cmake_macros.h>)
+#include <c10/cuda/CUDAGuard.h>
 #include <c10/cuda/CUDAStream.h>
 
+#include "cuda_device.hpp"
 #include "cuda_kernels.hpp"
 #define DYCO_RUNNER_CUDA 1
 #else
@@ -75,12 +77,15 @@ void CudaForward(const torch::Tensor& input, const torch::Tensor& grad, bool inP
                                               static_cast<std::size_t>(vocab)};
   const cuda::LogitsPolicyLossDeviceOutputs out{logp.data_ptr<float>(), values.data_ptr<double>(), grad.data_ptr(), inPlace};
   auto* slots = reinterpret_cast<cuda::FailureKey*>(failures.data_ptr());
+  // The arguments the kernel refuses with a bare cudaErrorInvalidValue, reported as the CPU does.
   if (!(options.temperature > 0.0) || !std::isfinite(options.temperature))
     throw StatusException(Status::Invalid("temperature", 0, options.temperature, "a finite number > 0"));
-  const int code = cuda::LogitsPolicyLoss(in, terms.config, out, slots, c10::cuda::getCurrentCUDAStream().stream());
-  if (code != 0)
-    throw std::runtime_error(std::string("the CUDA logits policy loss failed: ") + cuda::ErrorString(code) + " (" +
-                             cuda::ErrorName(code) + ")");
+  if (vocab == 0) throw StatusException(Status::Invalid("vocab", 0, 0.0, "an integer ≥ 1"));
+  // The tensor's own device and LibTorch's current stream on it (not device 0's, with several GPUs).
+  const c10::cuda::CUDAGuard onDevice(device);
+  const int code = cuda::LogitsPolicyLoss(in, terms.config, out, slots,
+                                          c10::cuda::getCurrentCUDAStream(device.index()).stream());
+  cuda::Check(code, "the CUDA logits policy loss");  // (a kernel fault also marks our CUDA unusable)
   const torch::Tensor found = failures.cpu();  // synchronises with the stream
   bool failed = false;
   for (int k = 0; k < cuda::kFailureSlots; ++k)
@@ -163,9 +168,19 @@ torch::Tensor SelectiveLogSoftmax(const torch::Tensor& logits, const torch::Tens
   return torch::log_softmax(logits / temperature, -1).gather(-1, targets.unsqueeze(-1)).squeeze(-1);
 }
 
+// CUDA logits take the kernel only where it can run: LibTorch's CUDA may work where ours cannot (a
+// driver too old for the CUDA 13 kernels, no kernel image for the GPU); those use the composite.
+static bool CudaKernelsUsable() {
+#if DYCO_RUNNER_CUDA
+  return cuda::Usable();
+#else
+  return false;
+#endif
+}
+
 bool LogitsKernelApplies(const torch::Tensor& logits) {
   const auto type = logits.scalar_type();
-  return (logits.device().is_cpu() || (DYCO_RUNNER_CUDA && logits.device().is_cuda())) && logits.dim() == 3 &&
+  return (logits.device().is_cpu() || (logits.device().is_cuda() && CudaKernelsUsable())) && logits.dim() == 3 &&
          (type == torch::kFloat || type == torch::kHalf || type == torch::kBFloat16);
 }
 
