@@ -105,6 +105,13 @@ describe('NVIDIA driver probe (faked file system)', () => {
     expect(probeNvidiaDriver('linux', {}, fakeFs({}, { '/usr/lib/wsl/lib': ['libcuda.so.1'] }))).toEqual({ present: true, version: undefined, detail: '/usr/lib/wsl/lib/libcuda.so.1' });
   });
 
+  it("WSL's libcuda.so.1.1 is an ABI name, not driver 1.1 (which would pass over every CUDA variant)", () => {
+    const wsl = probeNvidiaDriver('linux', {}, fakeFs({}, { '/usr/lib/wsl/lib': ['libcuda.so', 'libcuda.so.1', 'libcuda.so.1.1'] }));
+    expect(wsl).toEqual({ present: true, version: undefined, detail: '/usr/lib/wsl/lib/libcuda.so' });
+    const withDriver = probeNvidiaDriver('linux', {}, fakeFs({}, { '/usr/lib/x86_64-linux-gnu': ['libcuda.so.1.1', 'libcuda.so.580.82.07'] }));
+    expect(withDriver.version).toBe('580.82.07');
+  });
+
   it('no driver: absent, saying where it looked; other platforms: absent', () => {
     const probe = probeNvidiaDriver('linux', {}, fakeFs({}, {}));
     expect(probe.present).toBe(false);

@@ -64,8 +64,9 @@ export function probeNvidiaDriver(platform: string = process.platform, env: Node
   for (const dir of dirs) {
     const names = fs.list(dir).filter((name) => name.startsWith('libcuda.so'));
     if (names.length === 0) continue;
-    // libcuda.so.580.82.07 carries the driver version; libcuda.so.1 alone does not.
-    const versioned = names.map((name) => /^libcuda\.so\.(\d+\.\d+(?:\.\d+)?)$/.exec(name)?.[1]).find(Boolean);
+    // libcuda.so.580.82.07 carries the driver version (a major of three digits or more); the ABI
+    // names libcuda.so.1 and WSL's libcuda.so.1.1 do not.
+    const versioned = names.map((name) => /^libcuda\.so\.(\d{3,}\.\d+(?:\.\d+)?)$/.exec(name)?.[1]).find(Boolean);
     return { present: true, version: versioned, detail: `${dir}/${names[0]}` };
   }
   return { present: false, detail: 'no /proc/driver/nvidia/version and no libcuda.so in ' + dirs.join(', ') };
