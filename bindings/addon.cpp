@@ -21,7 +21,7 @@ Napi::Value Capabilities(const Napi::CallbackInfo& info) {
   caps.Set("threads", static_cast<double>(ThreadCount()));
   // LibTorch is the runner's business (dyco_runner.node); lib/capabilities.ts adds its status.
   const cuda::Availability& cuda = cuda::Probe();
-  caps.Set("cuda", cuda.devices > 0);
+  caps.Set("cuda", cuda::Usable());
   caps.Set("cudaDevices", cuda.devices);
   caps.Set("cudaKernels", cuda.compiled);
   if (cuda.devices > 0) {
@@ -35,9 +35,8 @@ Napi::Value Capabilities(const Napi::CallbackInfo& info) {
     device.Set("runtime", version(cuda.runtimeVersion));
     device.Set("driver", version(cuda.driverVersion));
     caps.Set("cudaDevice", device);
-  } else {
-    caps.Set("cudaReason", cuda.reason);
   }
+  if (!cuda::Usable()) caps.Set("cudaReason", cuda::UnusableReason());
   caps.Set("simd", Loops().isa);
   return caps;
 }
@@ -90,8 +89,9 @@ Napi::Value TimeCudaCopy(const Napi::CallbackInfo& info) {
   const std::size_t bytes = args.Size(holder, "bytes", "timeCudaCopy", 1);
   int warmup = 0, reps = 0;
   ReadTimingOptions(args, 1, &warmup, &reps);
-  if (!cuda::Usable()) throw Napi::Error::New(info.Env(), "timeCudaCopy: CUDA cannot be used: " + cuda::Probe().reason);
+  if (!cuda::Usable()) throw Napi::Error::New(info.Env(), "timeCudaCopy: CUDA cannot be used: " + cuda::UnusableReason());
   try {
+    cuda::SelectDevice();
     void* stream = cuda::ThreadStream();
     cuda::DeviceBuffer src(bytes, stream), dst(bytes, stream);
     cuda::FillBytes(src.data(), 0, bytes, stream);
@@ -106,7 +106,7 @@ Napi::Value TimeCudaCopy(const Napi::CallbackInfo& info) {
 // PoolMemory), for the benchmark's peak-memory figures.
 Napi::Value CudaPoolMemory(const Napi::CallbackInfo& info) {
   const bool reset = info.Length() > 0 && info[0].ToBoolean().Value();
-  if (!cuda::Usable()) throw Napi::Error::New(info.Env(), "cudaPoolMemory: CUDA cannot be used: " + cuda::Probe().reason);
+  if (!cuda::Usable()) throw Napi::Error::New(info.Env(), "cudaPoolMemory: CUDA cannot be used: " + cuda::UnusableReason());
   try {
     const cuda::PoolUsage usage = cuda::PoolMemory(reset);
     Napi::Object out = Napi::Object::New(info.Env());

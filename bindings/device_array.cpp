@@ -41,6 +41,7 @@ struct DownloadCall : KernelCall {
   void* target = nullptr;
   Napi::ObjectReference result;
   Status Run() override {
+    cuda::SelectDevice();
     void* stream = cuda::ThreadStream();
     cuda::CopyToHost(target, source, bytes, stream);
     cuda::Synchronize(stream);
@@ -191,10 +192,11 @@ Napi::Value DeviceArray::Upload(const Napi::CallbackInfo& info) {
                       std::to_string(length) + ")");
   }
   if (!cuda::Usable())
-    throw Napi::Error::New(env, "DeviceArray.upload: CUDA cannot be used: " + cuda::Probe().reason);
+    throw Napi::Error::New(env, "DeviceArray.upload: CUDA cannot be used: " + cuda::UnusableReason());
   const std::size_t bytes = length * ElementTypeBytes(type);
   void* stream = cuda::ThreadStream();
   try {
+    cuda::SelectDevice();
     cuda::DeviceBuffer buffer(bytes, stream);
     cuda::CopyToDevice(buffer.data(), static_cast<const char*>(array.ArrayBuffer().Data()) + array.ByteOffset(), bytes, stream);
     cuda::Synchronize(stream);

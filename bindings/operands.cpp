@@ -112,7 +112,7 @@ Device ResolveDevice(const Arguments& args, const Napi::Object& options, const c
   if (device == "auto" && !AnyOnDevice(operands)) return cuda::Usable() ? Device::kCuda : Device::kCpu;
   if (!cuda::Usable())
     throw Napi::Error::New(args.env(), std::string(args.function()) + ": " + where + " is 'cuda' but CUDA cannot be used: " +
-                                           cuda::Probe().reason);
+                                           cuda::UnusableReason());
   return Device::kCuda;
 }
 

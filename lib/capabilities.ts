@@ -27,13 +27,20 @@ export interface Capabilities {
   threads: number;
   /** Whether CUDA kernels are compiled in and a device is usable (then `device: 'auto'` runs on it). */
   cuda: boolean;
-  /** Number of usable CUDA devices (0 without CUDA). Calls run on device 0 (see `CUDA_VISIBLE_DEVICES`). */
+  /**
+   * Number of CUDA devices the kernels can run on (0 without CUDA). Calls run on device 0 (see
+   * `CUDA_VISIBLE_DEVICES`). Still counted after a kernel fault has made CUDA unusable (`cuda` false).
+   */
   cudaDevices: number;
   /** Whether this build contains the CUDA kernels (built wherever nvcc was found, even without a GPU). */
   cudaKernels: boolean;
-  /** Why CUDA cannot be used, when `cuda` is false: kernels not built, no driver, no device, ... */
+  /**
+   * Why CUDA cannot be used, when `cuda` is false: kernels not built, no driver, no device, ... or a
+   * kernel fault earlier in this process (an illegal address, say), after which CUDA's context is
+   * unusable until the process restarts; `device: 'auto'` then runs on the CPU.
+   */
   cudaReason?: string;
-  /** Device 0, when `cuda` is true. */
+  /** Device 0, when `cudaDevices` > 0. */
   cudaDevice?: CudaDeviceInfo;
   /**
    * The LibTorch model runner ({@link Policy}): `{ available: true, version, cuda, cudaDevices }`,

@@ -28,7 +28,22 @@ struct Availability {
   int driverVersion = 0;   // 0 when no driver could be loaded
 };
 const Availability& Probe();
-inline bool Usable() { return Probe().devices > 0; }
+
+// A sticky CUDA error (a kernel fault: an illegal address, a launch failure, a device-side assert)
+// leaves the CUDA context unusable for the rest of the process: every later CUDA call fails the
+// same way. Check() notes the first one; from then on CUDA is not Usable() (so 'auto' takes the
+// CPU and 'cuda' says why). Empty while no such error has occurred.
+const std::string& LostContextReason();
+inline bool Usable() { return Probe().devices > 0 && LostContextReason().empty(); }
+// Why CUDA cannot be used now (empty when it can): the probe's reason, or the lost context's.
+inline const std::string& UnusableReason() {
+  return LostContextReason().empty() ? Probe().reason : LostContextReason();
+}
+
+// Makes device 0 (the one every call runs on) current on the calling thread: another library in
+// the process (LibTorch, say) may have left this libuv or JavaScript thread on another device.
+// Throws CudaError.
+void SelectDevice();
 
 // A CUDA runtime error, or CUDA being unavailable; what() carries CUDA's own message.
 class CudaError : public std::runtime_error {
@@ -41,8 +56,9 @@ class CudaError : public std::runtime_error {
 };
 
 // Throws CudaError("<what>: <CUDA's message> (<error name>)") unless code is 0 (cudaSuccess). It
-// clears the thread's last-error state first, so the error is reported once, not again by the
-// launch check of the thread's next call.
+// clears the thread's last-error state, so the error is reported once, not again by the launch
+// check of the thread's next call. A sticky error also marks the context lost (LostContextReason)
+// and says so in the message.
 void Check(int code, const char* what);
 
 // The calling thread's own stream (cudaStreamPerThread): the JavaScript thread and each libuv

@@ -21,7 +21,8 @@ thread_local LaunchTiming* gTiming = nullptr;
 class Stage {
  public:
   Stage() : stream_(ThreadStream()) {
-    if (!Usable()) throw CudaError(-1, "CUDA cannot be used: " + Probe().reason);
+    if (!Usable()) throw CudaError(-1, "CUDA cannot be used: " + UnusableReason());
+    SelectDevice();
     failures_ = static_cast<FailureKey*>(Temporary(kFailureSlots * sizeof(FailureKey)));
   }
   // A call that threw part-way may still have work queued that writes its output buffers, and those
@@ -88,9 +89,14 @@ class Stage {
   }
 
   void* stream_;
+  // Read once per process: getenv on a libuv worker while JavaScript assigns process.env is a data
+  // race in glibc (the tests set the variable before their first call).
   const bool poison_ = [] {
-    const char* value = std::getenv("DYCO_RL_CUDA_POISON");
-    return value && *value && std::strcmp(value, "0") != 0;
+    static const bool poison = [] {
+      const char* value = std::getenv("DYCO_RL_CUDA_POISON");
+      return value && *value && std::strcmp(value, "0") != 0;
+    }();
+    return poison;
   }();
   FailureKey* failures_ = nullptr;
   std::vector<DeviceBuffer> temporaries_;

@@ -102,14 +102,59 @@ const Availability& Probe() {
   return availability;
 }
 
+namespace {
+
+// The errors after which CUDA's documentation says the context cannot be used again ("the process
+// must be terminated and relaunched to continue using CUDA").
+bool IsSticky(cudaError_t e) {
+  switch (e) {
+    case cudaErrorIllegalAddress:
+    case cudaErrorLaunchTimeout:
+    case cudaErrorAssert:
+    case cudaErrorHardwareStackError:
+    case cudaErrorIllegalInstruction:
+    case cudaErrorMisalignedAddress:
+    case cudaErrorInvalidAddressSpace:
+    case cudaErrorInvalidPc:
+    case cudaErrorLaunchFailure:
+    case cudaErrorECCUncorrectable:
+    case cudaErrorContextIsDestroyed:
+      return true;
+    default:
+      return false;
+  }
+}
+
+// The first sticky error's description; set once, read from any thread, never freed.
+std::atomic<const std::string*> gLostContext{nullptr};
+
+}  // namespace
+
+const std::string& LostContextReason() {
+  static const std::string none;
+  const std::string* lost = gLostContext.load(std::memory_order_acquire);
+  return lost ? *lost : none;
+}
+
 const char* ErrorString(int code) { return cudaGetErrorString(static_cast<cudaError_t>(code)); }
 const char* ErrorName(int code) { return cudaGetErrorName(static_cast<cudaError_t>(code)); }
 
 void Check(int code, const char* what) {
   if (code == cudaSuccess) return;
   cudaGetLastError();
-  throw CudaError(code, std::string(what) + ": " + Describe(static_cast<cudaError_t>(code)));
+  const auto e = static_cast<cudaError_t>(code);
+  std::string message = std::string(what) + ": " + Describe(e);
+  if (IsSticky(e)) {
+    auto* lost = new std::string("a CUDA kernel fault left the CUDA context unusable (" + message +
+                                 "); restart the process to use the GPU again");
+    const std::string* expected = nullptr;
+    if (!gLostContext.compare_exchange_strong(expected, lost, std::memory_order_acq_rel)) delete lost;
+    message += "; the CUDA context is now unusable: restart the process to use the GPU again";
+  }
+  throw CudaError(code, message);
 }
+
+void SelectDevice() { Check(cudaSetDevice(0), "selecting CUDA device 0"); }
 
 void* ThreadStream() { return static_cast<void*>(cudaStreamPerThread); }
 

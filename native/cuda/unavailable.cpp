@@ -32,6 +32,13 @@ const Availability& Probe() {
   return availability;
 }
 
+const std::string& LostContextReason() {
+  static const std::string none;
+  return none;
+}
+
+void SelectDevice() { Unavailable(); }
+
 const char* ErrorString(int code) { return code == 0 ? "no error" : Message().c_str(); }
 const char* ErrorName(int code) { return code == 0 ? "cudaSuccess" : "dycoCudaNotBuilt"; }
 
