@@ -54,6 +54,8 @@ std::unique_ptr<KernelCall> PrepareDownload(const Napi::CallbackInfo& info) {
   Arguments args(info, "DeviceArray.download");
   DeviceArray* array = DeviceArray::Unwrap(info.This().As<Napi::Object>());
   if (array->disposed()) throw Napi::Error::New(info.Env(), "DeviceArray.download: the array has been disposed");
+  if (array->written())
+    throw Napi::Error::New(info.Env(), "DeviceArray.download: a call still in flight is writing this array (a gradient): await that call first");
   auto call = std::make_unique<DownloadCall>();
   call->function = args.function();
   call->use = DeviceArrayUse(array);

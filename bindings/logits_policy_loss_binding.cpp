@@ -162,6 +162,16 @@ std::unique_ptr<KernelCall> PrepareLogitsPolicyLoss(const Napi::CallbackInfo& in
       args.ThrowRange("options.gradLogits overlaps inputs.logits (use options.inPlace to write the gradient over the logits)");
     call->target = Napi::Persistent(call->given.handle);
   }
+  // A DeviceArray the gradient is written into: no other call in flight may use it meanwhile (they
+  // run on other streams, unordered with this one), and none may use it until this call ends.
+  ArrayOperand& written = call->inPlace ? call->logits : call->given;
+  if (written.onDevice()) {
+    if (const int others = written.use.OtherUses(); others > 0)
+      throw Napi::Error::New(info.Env(), std::string(args.function()) + ": " + written.name + " is used by " +
+                                             std::to_string(others) + (others == 1 ? " call" : " calls") +
+                                             " still in flight, and writing the gradient into it would race them: await them first");
+    written.use.MarkWriting();
+  }
 
   const std::initializer_list<const ArrayOperand*> arrays = {&call->logits,     &call->targets, &call->oldLogp,
                                                              &call->refLogp,    &call->advantages, &call->mask};

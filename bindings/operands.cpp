@@ -64,6 +64,9 @@ ArrayOperand ReadArray(const Arguments& args, const Napi::Value& value, const st
     if (!Accepts(kind, device->type()))
       args.ThrowType(name + " must be " + Expected(kind) + " (got a " + ElementTypeName(device->type()) + " DeviceArray)");
     if (device->disposed()) args.ThrowType(name + " is a DeviceArray that has been disposed");
+    if (device->written())
+      throw Napi::Error::New(args.env(), std::string(args.function()) + ": " + name +
+                                             " is a DeviceArray that a call still in flight is writing (a gradient): await that call first");
     op.operand.data = device->data() ? device->data() : &kEmpty;  // an empty DeviceArray holds no memory
     op.operand.onDevice = true;
     op.operand.dtype = FloatType(device->type());

@@ -24,6 +24,10 @@ export interface HostArrayOf {
  * (attention statistics → coordination scores, log-probs → policy loss) never goes through the
  * host. Its memory is freed by {@link DeviceArray.dispose} or, failing that, when the object is
  * garbage-collected; disposing while an async call still reads it frees it when that call ends.
+ * Async calls in flight run on separate CUDA streams, unordered with one another, so an array that
+ * one call writes (`logitsPolicyLoss`'s gradient, with `inPlace` or as `options.gradLogits`) is
+ * refused to every other call, and to `download()`, until that call ends; and such a write is
+ * refused while other calls in flight use the array. Await the call first.
  *
  * @example
  * ```ts

@@ -134,6 +134,28 @@ describe.skipIf(!cudaAvailable)('logitsPolicyLoss on CUDA: every algorithm vs th
 });
 
 describe.skipIf(!cudaAvailable)('logitsPolicyLoss on CUDA: placement, in place on the device, extreme values, large vocabularies', () => {
+  it('a DeviceArray the gradient is written into is not shared with another call in flight (their streams are unordered)', async () => {
+    const config: PolicyLossConfig = { algorithm: 'grpo' };
+    const c = makeLogitsCase(7450, { batch: 2, steps: 3, vocab: 512 }, config);
+    const dev = upload(c.inputs);
+    const logits = dev.inputs.logits;
+    // Writing over logits that another call in flight reads: refused, and the reader is unaffected.
+    const reading = logitsPolicyLoss(dev.inputs, config);
+    await expectRejectsNamed(() => logitsPolicyLoss(dev.inputs, config, { inPlace: true }), Error, /inputs\.logits is used by 1 call still in flight.*await them first/);
+    const read = await reading;
+    // Using, or downloading, logits that a call in flight writes: refused until it ends.
+    const writing = logitsPolicyLoss(dev.inputs, config, { inPlace: true });
+    await expectRejectsNamed(() => logitsPolicyLoss(dev.inputs, config), Error, /inputs\.logits is a DeviceArray that a call still in flight is writing/);
+    await expectRejectsNamed(() => logits.download(), Error, /a call still in flight is writing this array/);
+    const written = await writing;
+    // After it: usable again, and holding the same gradient as the reading call computed.
+    const gradient = (await logits.download()) as Float32Array;
+    expectBitEqual(gradient, (await (read.gradLogits as DeviceArray).download()) as Float32Array, 'in place vs a separate gradient');
+    for (const r of [read, written]) r.logp.dispose();
+    (read.gradLogits as DeviceArray).dispose();
+    dev.dispose();
+  });
+
   it('in place over a DeviceArray writes into it; options.gradLogits as a DeviceArray or a host array', async () => {
     const config: PolicyLossConfig = { algorithm: 'dapo' };
     const c = makeLogitsCase(7500, { batch: 3, steps: 4, vocab: 640, dtype: 'bfloat16' }, config);
