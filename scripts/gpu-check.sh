@@ -75,6 +75,10 @@ for phase in "${phases[@]}"; do
     test)
       ensure_built
       node -e "console.log(JSON.stringify(require('./build/Release/dyco_rl.node').capabilities(), null, 2))" > "$results/capabilities.json" 2>&1
+      # Without a usable GPU every CUDA suite skips and the phase still passes: say so up front.
+      node -e "const c = require('./build/Release/dyco_rl.node').capabilities();
+        console.log(c.cuda ? '  - CUDA usable: ' + c.cudaDevice.name + ', sm ' + c.cudaDevice.computeCapability + ', kernels for ' + c.cudaDevice.architectures
+                           : '  - **CUDA NOT usable** (the CUDA suites skip): ' + c.cudaReason)" >> "$summary" 2>&1
       run_phase test "${vitest[@]}" run test/cuda
       test_counts "$out/test.log" >> "$summary"
       ;;
