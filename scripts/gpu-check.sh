@@ -3,12 +3,16 @@
 #
 #   source .device/env.sh && bash scripts/gpu-check.sh [phase ...]
 #
-# Phases, in this order by default: build (clean, sm_90, DYCO_CUDA=ON, the LibTorch baseline, no
-# runner), test (vitest run test/cuda), bench (the GPU benchmark, JSON included), runner (below),
+# Phases, in this order by default: variant (below), build (clean, sm_90, DYCO_CUDA=ON, the
+# LibTorch baseline, no runner), test (vitest run test/cuda), bench (the GPU benchmark, JSON included), runner (below),
 # memcheck and racecheck (compute-sanitizer over test/cuda). Optional: logits (issue 7 alone: the
 # logitsPolicyLoss CUDA tests and its benchmark cases, so one call checks them), runner (builds the
 # LibTorch runner against the machine's CUDA LibTorch, runs its tests and its quick benchmark on
-# CUDA), suite (the whole suite with DYCO_RL_DEVICE=cuda), synccheck, initcheck. Each phase logs to
+# CUDA), suite (the whole suite with DYCO_RL_DEVICE=cuda), synccheck, initcheck. variant: the
+# prebuilt CUDA variant as an installed package gets it, chosen by the loader itself (there is no
+# npm here to pack and install it): it needs prebuilds/ carried (built where the device tool runs
+# with `DYCO_PREBUILD_CUDA_ARCHITECTURES=90-real npm run prebuild`) and no local build yet, since a
+# local build wins; so it comes first, and is passed over with a line saying why otherwise. Each phase logs to
 # <phase>.log and adds a line to $OUT/summary.md; a phase that fails does not stop the next.
 # The device tool brings back at most 8 files from $OUT, so the logs (one per phase, one per
 # sanitized process) are written to a scratch folder and come back as one $OUT/logs.tar.gz; $OUT
@@ -24,7 +28,7 @@ mkdir -p "$results"
 budget=${GPU_CHECK_SECONDS:-560}
 summary="$results/summary.md"
 phases=("$@")
-((${#phases[@]})) || phases=(build test bench runner memcheck racecheck)
+((${#phases[@]})) || phases=(variant build test bench runner memcheck racecheck)
 
 export DYCO_RL_COMMIT=${DYCO_RL_COMMIT:-$(git rev-parse --short HEAD 2>/dev/null || cat .device/commit 2>/dev/null || echo unknown)}
 vitest=(node node_modules/vitest/vitest.mjs)
@@ -68,6 +72,19 @@ sanitizer_lines() { grep -ahE "(ERROR|RACECHECK|SYNCCHECK|INITCHECK) SUMMARY" "$
 
 for phase in "${phases[@]}"; do
   case $phase in
+    variant)
+      if built; then
+        echo "- **variant**: not run: a local build exists, and the loader would take it" >> "$summary"
+      elif ! compgen -G "prebuilds/*-cuda*/variant.json" > /dev/null; then
+        echo "- **variant**: not run: no prebuilds/<platform>-cuda*/ was carried" >> "$summary"
+      else
+        run_phase variant-info tsx lib/cli/main.ts info
+        echo "  - loaded: $(node -e "const t = require('fs').readFileSync(process.argv[1], 'utf8');  // the JSON, after any loader line
+          const b = JSON.parse(t.slice(t.indexOf('{'), t.lastIndexOf('}') + 1)).binary; console.log(b.variant, b.path, JSON.stringify(b.skipped))" "$out/variant-info.log" 2>&1)" >> "$summary"
+        run_phase variant-test "${vitest[@]}" run test/capabilities.test.ts test/cuda/fisher-rao.test.ts test/cuda/logits-policy-loss.test.ts
+        test_counts "$out/variant-test.log" >> "$summary"
+      fi
+      ;;
     build)
       run_phase build "${build_command[@]}"
       grep -aE "dyco-rl .*: (CUDA kernels|GPU benchmark)" "$out/build.log" | sed 's/^-- /  - /' >> "$summary"
