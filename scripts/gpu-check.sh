@@ -32,6 +32,7 @@ phases=("$@")
 
 export DYCO_RL_COMMIT=${DYCO_RL_COMMIT:-$(git rev-parse --short HEAD 2>/dev/null || cat .device/commit 2>/dev/null || echo unknown)}
 vitest=(node node_modules/vitest/vitest.mjs)
+tsx=(node node_modules/tsx/dist/cli.mjs)  # (called through node, as vitest is: nothing relies on PATH)
 sanitizer=(compute-sanitizer --target-processes all --error-exitcode 99)
 
 {
@@ -78,7 +79,7 @@ for phase in "${phases[@]}"; do
       elif ! compgen -G "prebuilds/*-cuda*/variant.json" > /dev/null; then
         echo "- **variant**: not run: no prebuilds/<platform>-cuda*/ was carried" >> "$summary"
       else
-        run_phase variant-info tsx lib/cli/main.ts info
+        run_phase variant-info "${tsx[@]}" lib/cli/main.ts info
         echo "  - loaded: $(node -e "const t = require('fs').readFileSync(process.argv[1], 'utf8');  // the JSON, after any loader line
           const b = JSON.parse(t.slice(t.indexOf('{'), t.lastIndexOf('}') + 1)).binary; console.log(b.variant, b.path, JSON.stringify(b.skipped))" "$out/variant-info.log" 2>&1)" >> "$summary"
         run_phase variant-test "${vitest[@]}" run test/capabilities.test.ts test/cuda/fisher-rao.test.ts test/cuda/logits-policy-loss.test.ts
@@ -101,13 +102,13 @@ for phase in "${phases[@]}"; do
       ;;
     bench)
       ensure_built
-      run_phase bench tsx bench/cuda.ts --require --out "$results/bench-cuda.json"
+      run_phase bench "${tsx[@]}" bench/cuda.ts --require --out "$results/bench-cuda.json"
       ;;
     logits)
       ensure_built
       run_phase logits-test "${vitest[@]}" run test/cuda/logits-policy-loss.test.ts
       test_counts "$out/logits-test.log" >> "$summary"
-      run_phase logits-bench tsx bench/cuda.ts --require --filter logitsPolicyLoss --out "$results/bench-logits.json"
+      run_phase logits-bench "${tsx[@]}" bench/cuda.ts --require --filter logitsPolicyLoss --out "$results/bench-logits.json"
       ;;
     runner)
       # The LibTorch runner against the machine's CUDA LibTorch (PyTorch's), which the kernel build
@@ -125,7 +126,7 @@ for phase in "${phases[@]}"; do
       echo "  - runner linkage: $(grep -c libcudart "$out/runner-linkage.log") libcudart NEEDED entries, $(grep -cE ' (cuda|__cuda)' "$out/runner-linkage.log") undefined cuda symbols (runner-linkage.log)" >> "$summary"
       run_phase runner-test "${vitest[@]}" run test/policy.test.ts test/trainer.test.ts
       test_counts "$out/runner-test.log" >> "$summary"
-      run_phase runner-bench tsx bench/runner.ts --quick --device cuda --out "$results/bench-runner.json"
+      run_phase runner-bench "${tsx[@]}" bench/runner.ts --quick --device cuda --out "$results/bench-runner.json"
       ;;
     memcheck | racecheck | synccheck | initcheck)
       ensure_built
