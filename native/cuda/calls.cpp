@@ -16,6 +16,16 @@ namespace {
 
 thread_local LaunchTiming* gTiming = nullptr;
 
+// DYCO_RL_CUDA_POISON, read once per process: getenv on a libuv worker while JavaScript assigns
+// process.env is a data race in glibc (the tests set the variable before their first call).
+bool PoisonOutputs() {
+  static const bool poison = [] {
+    const char* value = std::getenv("DYCO_RL_CUDA_POISON");
+    return value && *value && std::strcmp(value, "0") != 0;
+  }();
+  return poison;
+}
+
 // One call's device side: the calling thread's stream, temporary buffers (freed when the call
 // ends, after the stream has been synchronised), and the failure slots.
 class Stage {
@@ -89,15 +99,7 @@ class Stage {
   }
 
   void* stream_;
-  // Read once per process: getenv on a libuv worker while JavaScript assigns process.env is a data
-  // race in glibc (the tests set the variable before their first call).
-  const bool poison_ = [] {
-    static const bool poison = [] {
-      const char* value = std::getenv("DYCO_RL_CUDA_POISON");
-      return value && *value && std::strcmp(value, "0") != 0;
-    }();
-    return poison;
-  }();
+  const bool poison_ = PoisonOutputs();
   FailureKey* failures_ = nullptr;
   std::vector<DeviceBuffer> temporaries_;
   bool finished_ = false;
