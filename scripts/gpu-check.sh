@@ -94,9 +94,9 @@ for phase in "${phases[@]}"; do
       ensure_built
       node -e "console.log(JSON.stringify(require('./build/Release/dyco_rl.node').capabilities(), null, 2))" > "$results/capabilities.json" 2>&1
       # Without a usable GPU every CUDA suite skips and the phase still passes: say so up front.
-      node -e "const c = require('./build/Release/dyco_rl.node').capabilities();
+      node -e "const c = JSON.parse(require('fs').readFileSync(process.argv[1], 'utf8'));
         console.log(c.cuda ? '  - CUDA usable: ' + c.cudaDevice.name + ', sm ' + c.cudaDevice.computeCapability + ', kernels for ' + c.cudaDevice.architectures
-                           : '  - **CUDA NOT usable** (the CUDA suites skip): ' + c.cudaReason)" >> "$summary" 2>&1
+                           : '  - **CUDA NOT usable** (the CUDA suites skip): ' + c.cudaReason)" "$results/capabilities.json" >> "$summary" 2>&1
       run_phase test "${vitest[@]}" run test/cuda
       test_counts "$out/test.log" >> "$summary"
       ;;
