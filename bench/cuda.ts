@@ -589,7 +589,7 @@ async function main(): Promise<void> {
     if (!r.memory) continue;
     const g = r.goals;
     console.log(
-      `${r.kernel} ${r.size} ${r.dtype}: ${(r.torchSpeedup ?? NaN).toFixed(1)}× faster than LibTorch (goal ≥5×), ` +
+      `${r.kernel} ${r.size} ${r.dtype}: ${r.torchSpeedup === null ? 'no LibTorch baseline' : `${r.torchSpeedup.toFixed(1)}× faster than LibTorch`} (goal ≥5×), ` +
         `${(100 * r.copyFraction).toFixed(0)}% of copy bandwidth (goal ≥70%), peak extra memory ${formatBytes(r.memory.kernel)} vs LibTorch ` +
         `${r.memory.torch === null ? '–' : formatBytes(r.memory.torch)} = ${r.memory.ratio === null ? '–' : `${r.memory.ratio.toFixed(0)}×`} less (goal ≥10×)` +
         `${g.memoryRatio ? ` ${mark(g.memoryRatio)}` : ''}`,

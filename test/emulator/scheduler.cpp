@@ -1,10 +1,11 @@
 // Runs an emulated kernel: the blocks of the grid one after another, the threads of a block as
 // fibers (fiber_context.hpp) on the calling OS thread. A fiber runs until it reaches a warp shuffle or
-// __syncthreads, or returns; when every live fiber of the block waits, the scheduler completes the
-// warps whose 32 lanes all wait at a shuffle, else releases a barrier that every live thread of the
-// block reached at the same place. Anything else (a shuffle with a lane that has returned or waits
-// at a barrier, barriers at different places) is the undefined behaviour of divergent
-// synchronisation on a GPU, reported as a kernel fault naming the block, the threads and the lines.
+// __syncthreads, or returns; the scheduler completes a warp's shuffle once its 32 lanes all wait at
+// one, and releases a barrier once every live thread of the block reached it at the same place.
+// Two schedules order the warps between barriers (see Schedule below). Anything else (a shuffle
+// with a lane that has returned or waits at a barrier, barriers at different places) is the
+// undefined behaviour of divergent synchronisation on a GPU, reported as a kernel fault naming the
+// block, the threads and the lines.
 #include <signal.h>
 #include <sys/mman.h>
 #include <unistd.h>
@@ -109,48 +110,67 @@ std::string Waiting(const Fiber& f) {
   }
 }
 
-// Completes the shuffles of warps whose lanes all wait at one; an error text when a warp has lanes
-// at a shuffle and others elsewhere, or the lanes disagree on what they exchange.
-bool CompleteShuffles(std::size_t threads, std::string& error) {
-  bool released = false;
-  for (std::size_t first = 0; first < threads; first += kWarpLanes) {
-    const std::size_t lanes = std::min<std::size_t>(kWarpLanes, threads - first);
-    Fiber* warp = &gFibers[first];
-    bool any = false;
-    for (std::size_t l = 0; l < lanes; ++l) any |= warp[l].state == State::kShuffle;
-    if (!any) continue;
-    const unsigned fullMask = lanes == kWarpLanes ? 0xffffffffu : (1u << lanes) - 1u;
-    for (std::size_t l = 0; l < lanes; ++l) {
-      const Fiber& f = warp[l];
-      if (f.state != State::kShuffle) {
-        const Fiber& s = *std::find_if(warp, warp + lanes, [](const Fiber& x) { return x.state == State::kShuffle; });
-        error = "divergent warp shuffle: " + Where(s) + " waits at a shuffle while " + Where(f) + " " + Waiting(f);
-        return false;
-      }
-      if (f.mask != fullMask) {
-        error = "warp shuffle with mask " + std::to_string(f.mask) + " by " + Where(f) + ": only full-warp masks are emulated";
-        return false;
-      }
-      if (f.laneMask != warp[0].laneMask || f.bytes != warp[0].bytes) {
-        error = "lanes of one warp shuffle different values: " + Where(warp[0]) + " and " + Where(f);
-        return false;
-      }
-      if (f.laneMask < 0 || static_cast<std::size_t>(l ^ f.laneMask) >= lanes) {
-        error = "warp shuffle by " + Where(f) + " with lane mask " + std::to_string(f.laneMask) + " leaves the warp";
-        return false;
-      }
+// Completes warp w's shuffle if its lanes wait at one. An error text when some lanes wait at a
+// shuffle and others are elsewhere, or the lanes disagree on what they exchange.
+bool CompleteShuffle(std::size_t w, std::size_t threads, std::string& error) {
+  const std::size_t first = w * kWarpLanes;
+  const std::size_t lanes = std::min<std::size_t>(kWarpLanes, threads - first);
+  Fiber* warp = &gFibers[first];
+  const Fiber* shuffling = std::find_if(warp, warp + lanes, [](const Fiber& x) { return x.state == State::kShuffle; });
+  if (shuffling == warp + lanes) return false;
+  const unsigned fullMask = lanes == kWarpLanes ? 0xffffffffu : (1u << lanes) - 1u;
+  for (std::size_t l = 0; l < lanes; ++l) {
+    const Fiber& f = warp[l];
+    if (f.state != State::kShuffle) {
+      error = "divergent warp shuffle: " + Where(*shuffling) + " waits at a shuffle while " + Where(f) + " " + Waiting(f);
+      return false;
     }
-    for (std::size_t l = 0; l < lanes; ++l) {
-      std::memcpy(warp[l].result, warp[l ^ warp[l].laneMask].value, warp[l].bytes);
-      warp[l].state = State::kRunnable;
+    if (f.mask != fullMask) {
+      error = "warp shuffle with mask " + std::to_string(f.mask) + " by " + Where(f) + ": only full-warp masks are emulated";
+      return false;
     }
-    released = true;
+    if (f.laneMask != warp[0].laneMask || f.bytes != warp[0].bytes) {
+      error = "lanes of one warp shuffle different values: " + Where(warp[0]) + " and " + Where(f);
+      return false;
+    }
+    if (f.laneMask < 0 || static_cast<std::size_t>(l ^ f.laneMask) >= lanes) {
+      error = "warp shuffle by " + Where(f) + " with lane mask " + std::to_string(f.laneMask) + " leaves the warp";
+      return false;
+    }
   }
-  return released;
+  for (std::size_t l = 0; l < lanes; ++l) {
+    std::memcpy(warp[l].result, warp[l ^ warp[l].laneMask].value, warp[l].bytes);
+    warp[l].state = State::kRunnable;
+  }
+  return true;
+}
+
+// The order in which the warps of a block make progress between barriers (DYCO_RL_CUDA_EMULATOR_SCHEDULE):
+// - lockstep (default): every thread runs to its next shuffle or barrier before any shuffle
+//   completes, so all warps advance together;
+// - warps-ahead: the last warp first runs as far as it can (its shuffles complete as soon as its
+//   lanes arrive) until it waits at a barrier or returns, then the one before it, and so on. A
+//   missing barrier then shows: a warp that runs ahead overwrites shared memory that the others
+//   have not read yet (or reads what they have not written), and the results go wrong.
+enum class Schedule { kLockstep, kWarpsAhead };
+
+Schedule ScheduleFromEnvironment() {
+  const char* text = std::getenv("DYCO_RL_CUDA_EMULATOR_SCHEDULE");
+  if (!text || !*text || std::strcmp(text, "lockstep") == 0) return Schedule::kLockstep;
+  if (std::strcmp(text, "warps-ahead") == 0) return Schedule::kWarpsAhead;
+  std::fprintf(stderr, "[dyco-rl CUDA emulator] DYCO_RL_CUDA_EMULATOR_SCHEDULE must be lockstep or warps-ahead (got '%s')\n", text);
+  std::abort();
+}
+
+// Runs the runnable lanes of warp w until each waits or returns.
+void RunWarp(std::size_t w, std::size_t threads) {
+  const std::size_t end = std::min<std::size_t>((w + 1) * kWarpLanes, threads);
+  for (std::size_t t = w * kWarpLanes; t < end; ++t)
+    if (gFibers[t].state == State::kRunnable) Resume(gFibers[t]);
 }
 
 // Runs one block to completion; false with the reason when its synchronisation goes wrong.
-bool RunBlock(std::size_t threads, std::string& error) {
+bool RunBlock(std::size_t threads, Schedule schedule, std::string& error) {
   for (std::size_t t = 0; t < threads; ++t) {
     Fiber& f = gFibers[t];
     f.index = {static_cast<unsigned>(t % gBlockDim.x), static_cast<unsigned>(t / gBlockDim.x % gBlockDim.y),
@@ -158,13 +178,24 @@ bool RunBlock(std::size_t threads, std::string& error) {
     f.state = State::kRunnable;
     StartContext(f.context, gStacks.Get(t), kStackBytes, FiberEntry);
   }
+  const std::size_t warps = (threads + kWarpLanes - 1) / kWarpLanes;
   for (;;) {
-    for (std::size_t t = 0; t < threads; ++t) {
-      if (gFibers[t].state == State::kRunnable) Resume(gFibers[t]);
+    if (schedule == Schedule::kLockstep) {
+      bool released = true;
+      while (released) {
+        for (std::size_t w = 0; w < warps; ++w) RunWarp(w, threads);
+        released = false;
+        for (std::size_t w = 0; w < warps; ++w) released |= CompleteShuffle(w, threads, error);
+        if (!error.empty()) return false;
+      }
+    } else {
+      for (std::size_t w = warps; w-- > 0;) {
+        do RunWarp(w, threads);
+        while (CompleteShuffle(w, threads, error));
+        if (!error.empty()) return false;
+      }
     }
-    // Every live fiber now waits at a shuffle or a barrier.
-    if (CompleteShuffles(threads, error)) continue;
-    if (!error.empty()) return false;
+    // Every live fiber now waits at a barrier.
     const Fiber* first = nullptr;
     for (std::size_t t = 0; t < threads; ++t) {
       Fiber& f = gFibers[t];
@@ -279,6 +310,7 @@ void RunGrid(const LaunchConfig& config, const std::function<void()>& body) {
   std::lock_guard<std::mutex> lock(gLaunchMutex);
   InstallFaultHandler();
   if (gFibers.size() < threads) gFibers.resize(threads);
+  const Schedule schedule = ScheduleFromEnvironment();  // per launch: cheap next to a launch, and tests may switch
   gBody = &body;
   gBlockDim = config.block;
   gGridDim = config.grid;
@@ -288,7 +320,7 @@ void RunGrid(const LaunchConfig& config, const std::function<void()>& body) {
     for (unsigned y = 0; y < config.grid.y && error.empty(); ++y)
       for (unsigned x = 0; x < config.grid.x && error.empty(); ++x) {
         gBlockIndex = {x, y, z};
-        if (!RunBlock(threads, error))
+        if (!RunBlock(threads, schedule, error))
           error = "block (" + std::to_string(x) + "," + std::to_string(y) + "," + std::to_string(z) + "): " + error;
       }
   gInKernel = 0;

@@ -1,13 +1,15 @@
 // Checks the emulator itself (scripts/test-cuda-emulated.sh runs it before test/cuda): that warp
 // shuffles and barriers mean what they mean on a GPU, that every block and thread runs, that fresh
 // device memory reads as NaN, and that each misuse it promises to catch is caught: divergent
-// barriers and shuffles (launch failure), a read past an allocation (the process faults), a copy
-// outside an allocation (invalid value). Each misuse runs in a child process, since a kernel fault
+// barriers and shuffles (launch failure), a missing barrier (wrong results under the warps-ahead
+// schedule), a read past an allocation (the process faults), a copy outside an allocation
+// (invalid value). Each misuse runs in a child process, since a kernel fault
 // is sticky for the rest of a process, as on a GPU. Exits 0 when everything holds.
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <cmath>
+#include <cstdlib>
 #include <cstdio>
 #include <cstring>
 #include <functional>
@@ -42,6 +44,24 @@ __global__ void Reductions(unsigned* out) {
   o[0] = sum;
   o[1] = partner;
   o[2] = block + blockIdx.x * gridDim.x;
+}
+
+// Two block sums through the same shared slots, without the barrier that must separate the second
+// sum's writes from the first sum's reads: under warps-ahead a warp that runs ahead overwrites
+// slots another warp has not read yet. out[thread] = first sum (every thread should see 256·255/2).
+__global__ void MissingBarrier(unsigned* out) {
+  __shared__ unsigned slots[8];
+  unsigned totals[2];
+  for (int round = 0; round < 2; ++round) {
+    unsigned v = round == 0 ? threadIdx.x : 1000000u;
+    for (int offset = 16; offset > 0; offset /= 2) v += __shfl_xor_sync(0xffffffffu, v, offset);
+    if (threadIdx.x % 32 == 0) slots[threadIdx.x / 32] = v;
+    __syncthreads();
+    totals[round] = 0;
+    for (int w = 0; w < 8; ++w) totals[round] += slots[w];
+    // (the __syncthreads() that belongs here is missing)
+  }
+  out[threadIdx.x] = totals[0];
 }
 
 __global__ void BarrierInDivergentCode() {
@@ -104,6 +124,25 @@ int main() {
            "a copy that runs past an allocation is an invalid value");
     cudaGetLastError();
     cudaFree(d);
+  }
+  {
+    // Whether a missing barrier shows depends on the schedule: run it under both, each in a child
+    // that reads the schedule from its environment.
+    auto wrongSums = [](const char* schedule) {
+      return InChild([schedule] {
+        setenv("DYCO_RL_CUDA_EMULATOR_SCHEDULE", schedule, 1);
+        unsigned* d = nullptr;
+        cudaMalloc(reinterpret_cast<void**>(&d), 256 * sizeof(unsigned));
+        MissingBarrier * Launch(1, 256, 0, nullptr) | Args(d);
+        unsigned h[256];
+        cudaMemcpyAsync(h, d, sizeof h, cudaMemcpyDeviceToHost, nullptr);
+        int wrong = 0;
+        for (unsigned v : h) wrong += v != 256 * 255 / 2;
+        return wrong > 0 ? 1 : 0;
+      });
+    };
+    Expect(ExitedWith(wrongSums("lockstep"), 0), "lockstep: warps advance together, so the missing barrier goes unseen");
+    Expect(ExitedWith(wrongSums("warps-ahead"), 1), "warps-ahead: a warp running ahead overwrites unread shared memory");
   }
   Expect(ExitedWith(InChild([] {
                       BarrierInDivergentCode * Launch(1, 256, 0, nullptr) | Args();
