@@ -25,7 +25,7 @@ export const cudaSkipReason: string = caps.cuda ? '' : `no usable CUDA device: $
  */
 export function reportCudaSkip(file: string): void {
   if (cudaAvailable) return;
-  console.log(`[${file}] CUDA tests skipped: ${cudaSkipReason}`);
+  console.log(`[${file}] CUDA tests skipped: ${cudaSkipReason} (npm run test:cuda-emulated runs them on the CPU emulator)`);
   it.skip(`CUDA tests skipped: ${cudaSkipReason}`, () => {});
 }
 
