@@ -1,0 +1,50 @@
+/**
+ * Fisher–Rao accuracy on nearly proportional rows (q = fround(3·p)), where the true distance is
+ * ~5e-8 and the way a row's mass is summed decides the answer: the largest absolute error against
+ * a float64 reference, on the CPU and, when one can be used, on CUDA (a GPU, or the emulator of
+ * test/emulator/ through DYCO_RL_BINARY=build-emulated/Release/dyco_rl.node after
+ * npm run test:cuda-emulated, which runs the kernels' own summation).
+ *
+ *   npx tsx bench/fr-precision.ts
+ */
+import { capabilities, fisherRao } from '../lib/index.js';
+import { Rng } from '../test/helpers/prng.js';
+
+/** Float64 reference: the stable form of method §3 on the rows as given. */
+function reference(p: Float32Array, q: Float32Array, rows: number, cols: number): Float64Array {
+  const out = new Float64Array(rows);
+  for (let r = 0; r < rows; r++) {
+    let sp = 0;
+    let sq = 0;
+    for (let k = 0; k < cols; k++) {
+      sp += p[r * cols + k]!;
+      sq += q[r * cols + k]!;
+    }
+    let d2 = 0;
+    for (let k = 0; k < cols; k++) d2 += (Math.sqrt(p[r * cols + k]! / sp) - Math.sqrt(q[r * cols + k]! / sq)) ** 2;
+    out[r] = 4 * Math.asin(Math.min(1, Math.sqrt(d2) / 2));
+  }
+  return out;
+}
+
+const caps = capabilities();
+const devices = caps.cuda ? (['cpu', 'cuda'] as const) : (['cpu'] as const);
+console.log(`CUDA: ${caps.cuda ? caps.cudaDevice!.name : `not used (${caps.cudaReason})`}`);
+const rng = new Rng(12345);
+const rows = 4000;
+for (const cols of [4, 8, 16, 64, 1024]) {
+  const p = new Float32Array(rows * cols);
+  const q = new Float32Array(rows * cols);
+  for (let i = 0; i < p.length; i++) {
+    p[i] = rng.range(0.1, 1.1);
+    q[i] = 3 * p[i]!;
+  }
+  const exact = reference(p, q, rows, cols);
+  const errors = devices.map((device) => {
+    const got = fisherRao(p, q, { rows, cols }, { device });
+    let max = 0;
+    for (let r = 0; r < rows; r++) max = Math.max(max, Math.abs(got[r]! - exact[r]!));
+    return `${device} ${max.toExponential(2)}`;
+  });
+  console.log(`cols ${cols}: true distance up to ${Math.max(...exact).toExponential(2)}; largest |error|: ${errors.join(', ')}`);
+}
