@@ -9,23 +9,7 @@
  */
 import { capabilities, fisherRao } from '../lib/index.js';
 import { Rng } from '../test/helpers/prng.js';
-
-/** Float64 reference: the stable form of method §3 on the rows as given. */
-function reference(p: Float32Array, q: Float32Array, rows: number, cols: number): Float64Array {
-  const out = new Float64Array(rows);
-  for (let r = 0; r < rows; r++) {
-    let sp = 0;
-    let sq = 0;
-    for (let k = 0; k < cols; k++) {
-      sp += p[r * cols + k]!;
-      sq += q[r * cols + k]!;
-    }
-    let d2 = 0;
-    for (let k = 0; k < cols; k++) d2 += (Math.sqrt(p[r * cols + k]! / sp) - Math.sqrt(q[r * cols + k]! / sq)) ** 2;
-    out[r] = 4 * Math.asin(Math.min(1, Math.sqrt(d2) / 2));
-  }
-  return out;
-}
+import { fisherRaoRef } from '../test/oracle/fisher-rao.js';
 
 const caps = capabilities();
 const devices = caps.cuda ? (['cpu', 'cuda'] as const) : (['cpu'] as const);
@@ -39,7 +23,7 @@ for (const cols of [4, 8, 16, 64, 1024]) {
     p[i] = rng.range(0.1, 1.1);
     q[i] = 3 * p[i]!;
   }
-  const exact = reference(p, q, rows, cols);
+  const exact = fisherRaoRef(p, q, { rows, cols });
   const errors = devices.map((device) => {
     const got = fisherRao(p, q, { rows, cols }, { device });
     let max = 0;
