@@ -102,6 +102,21 @@ inline bool VectorRows(const void* base, std::size_t width) {
 
 // A probability entry must be finite and non-negative (−0 is fine): NaN fails the comparison.
 __device__ __forceinline__ bool BadProbability(float v) { return !(v >= 0.0f) || v == __int_as_float(0x7f800000); }
+
+// The OR of the bit patterns of a chunk's values, for a cheap screen of probability entries: a
+// negative entry (or −0, or a NaN with its sign bit set) leaves the sign bit set, and a NaN or an
+// infinity makes any sum of the entries non-finite. Entries that pass both are finite and ≥ 0; the
+// rest are checked one by one with BadProbability (the screen also flags −0, which is fine).
+template <int N>
+__device__ __forceinline__ unsigned SignScreen(const float (&v)[N]) {
+  unsigned bits = 0;
+#pragma unroll
+  for (int e = 0; e < N; ++e) bits |= __float_as_uint(v[e]);
+  return bits;
+}
+__device__ __forceinline__ bool ScreenFlagsEntry(unsigned signBits, double sum) {
+  return (signBits & 0x80000000u) != 0 || !isfinite(sum);
+}
 __device__ __forceinline__ bool Finite(float v) { return isfinite(v); }
 
 // Leaves the smallest key in failures[slot]; integer atomicMin, so the result never depends on
@@ -145,6 +160,13 @@ struct Team {
     return static_cast<std::size_t>(blockIdx.x) * kPerBlock + IndexInBlock();
   }
   __device__ __forceinline__ static std::size_t Count() { return static_cast<std::size_t>(gridDim.x) * kPerBlock; }
+
+  // Whether `p` holds on any thread of the team (a warp vote, or a block barrier that ORs). Every
+  // thread of the team must call it.
+  __device__ __forceinline__ static bool Any(bool p) {
+    if constexpr (kTeamWarps == 1) return __any_sync(0xffffffffu, p) != 0;
+    else return __syncthreads_or(p) != 0;
+  }
 
   // Sums v[0..K) over the team. Every thread ends with the same, bit-identical totals: the warp
   // stage is an xor butterfly (each step adds the same two values on both partners), the block

@@ -1,9 +1,18 @@
 // fisherRaoAdjacent on the device. A team walks a run of consecutive steps of one sequence and keeps
 // the previous row in registers, so each row is read from memory once: as the current row of its
 // pair, then reused from registers as the previous row of the next one. Only the first pair of a
-// run reads its previous row again (from L2: the team that ended on it ran at the same time). The
-// masses are taken over the common prefix of each pair, from registers, so growing, shrinking and
-// empty prefixes all cost one read.
+// run reads its previous row again (from L2: the team that ended on it ran at the same time).
+//
+// The kernel is bound by instructions, not memory, unless each entry costs few of them: at H200
+// bandwidth a multiprocessor must finish a bfloat16 entry in ~16 lane-instructions (~31 for float32).
+// So, per step:
+//  - one pass over the current row sums its mass below the common prefix m and over [m, length)
+//    (chunks wholly inside one range without per-entry bounds), and screens the entries with one
+//    OR per pair of entries (common.cuh: SignScreen); the previous row's mass below m is carried from
+//    its own step (its whole mass, when m is its length) and only summed again when rows shrink;
+//  - the distance takes the ratio form (row_math.cuh: RatioTerm) when both masses are ordinary, else
+//    the float-pair/float64 form of SqrtDifference;
+//  - a screened entry sends the pair to the exact check, which records the bad entries below m.
 #include "common.cuh"
 #include "row_math.cuh"
 
@@ -11,6 +20,73 @@ namespace dyco::cuda {
 namespace {
 
 using namespace detail;
+
+// Calls f(k0, raw chunk, whole) for the chunks of a row below `limit`: cached ones from registers,
+// the rest from memory. `whole`: the chunk lies wholly below the limit.
+template <typename T, int N, int kCache, int kTeamSize, typename F>
+__device__ __forceinline__ void VisitRow(const typename Chunk<T, N>::Raw (&regs)[kCache], const T* row, std::size_t limit,
+                                         int lane, F&& f) {
+  const std::size_t chunks = (limit + N - 1) / N;
+#pragma unroll
+  for (int j = 0; j < kCache; ++j) {
+    const std::size_t c = lane + static_cast<std::size_t>(j) * kTeamSize;
+    if (c < chunks) f(c * N, regs[j], (c + 1) * N <= limit);
+  }
+  for (std::size_t c = lane + static_cast<std::size_t>(kCache) * kTeamSize; c < chunks; c += kTeamSize)
+    f(c * N, Chunk<T, N>::Load(row + c * N), (c + 1) * N <= limit);
+}
+
+// The same over a pair of rows: f(k0, raw previous chunk, raw current chunk, whole).
+template <typename T, int N, int kCache, int kTeamSize, typename F>
+__device__ __forceinline__ void VisitPair(const typename Chunk<T, N>::Raw (&prev)[kCache], const typename Chunk<T, N>::Raw (&cur)[kCache],
+                                          const T* prevRow, const T* row, std::size_t limit, int lane, F&& f) {
+  const std::size_t chunks = (limit + N - 1) / N;
+#pragma unroll
+  for (int j = 0; j < kCache; ++j) {
+    const std::size_t c = lane + static_cast<std::size_t>(j) * kTeamSize;
+    if (c < chunks) f(c * N, prev[j], cur[j], (c + 1) * N <= limit);
+  }
+  for (std::size_t c = lane + static_cast<std::size_t>(kCache) * kTeamSize; c < chunks; c += kTeamSize)
+    f(c * N, Chunk<T, N>::Load(prevRow + c * N), Chunk<T, N>::Load(row + c * N), (c + 1) * N <= limit);
+}
+
+// Per thread, then per team: the mass of a row below m, its mass over [m, length), and the OR of
+// its entries' bits below the length (SignScreen).
+struct RowMasses {
+  double sums[2];  // below m, over [m, length)
+  unsigned signBits;
+};
+
+template <typename T, int N, int kCache, typename TeamT>
+__device__ __forceinline__ RowMasses SumRow(const typename Chunk<T, N>::Raw (&regs)[kCache], const T* row, std::size_t m,
+                                            std::size_t length, int lane, double* scratch) {
+  RowMasses r{{0.0, 0.0}, 0u};
+  auto add = [&](std::size_t k0, const typename Chunk<T, N>::Raw& raw, bool whole) {
+    float v[N];
+    Chunk<T, N>::Widen(raw, v);
+    if (whole && k0 + N <= m) {
+      r.sums[0] += SumChunk(v);
+      r.signBits |= SignScreen(v);
+    } else if (whole && k0 >= m) {
+      r.sums[1] += SumChunk(v);
+      r.signBits |= SignScreen(v);
+    } else {  // the chunks holding m or the length: selects, never products (NaN · 0 is NaN)
+      float below[N], above[N];
+#pragma unroll
+      for (int e = 0; e < N; ++e) {
+        const std::size_t k = k0 + e;
+        below[e] = k < m ? v[e] : 0.0f;
+        above[e] = k >= m && k < length ? v[e] : 0.0f;
+      }
+      r.sums[0] += SumChunk(below);
+      r.sums[1] += SumChunk(above);
+      r.signBits |= SignScreen(below) | SignScreen(above);
+    }
+  };
+  VisitRow<T, N, kCache, TeamT::kSize>(regs, row, length, lane, add);
+  TeamT::Sum(r.sums, scratch);
+  return r;
+}
 
 template <typename T, int N, int kTeamWarps, int kCache>
 // Two blocks per multiprocessor (≤ 128 registers a thread): twice the loads in flight of one.
@@ -20,7 +96,7 @@ __global__ void __launch_bounds__(kBlockThreads, 2)
                             std::size_t runLength) {
   using TeamT = Team<kTeamWarps>;
   using C = Chunk<T, N>;
-  __shared__ double scratch[3 * kTeamWarps];
+  __shared__ double scratch[2 * kTeamWarps];
   const int lane = TeamT::Lane();
   const std::size_t runs = batch * ((steps + runLength - 1) / runLength);
 
@@ -30,62 +106,90 @@ __global__ void __launch_bounds__(kBlockThreads, 2)
     typename C::Raw prev[kCache], cur[kCache];
     std::size_t prevLength = 0;
     const T* prevRow = nullptr;
+    // The previous row's mass below its length, and whether the screen flagged an entry there.
+    double prevMass = 0.0;
+    bool prevScreened = false;
     if (t0 > 0) {
       const std::size_t i = b * steps + t0 - 1;
       prevLength = RowLength(lengths, i, width, false, failures, 0);  // its own team reports it
       prevRow = x + i * width;
       LoadRow<T, N, kCache, TeamT::kSize>(prev, prevRow, prevLength, lane);
+      const RowMasses p = SumRow<T, N, kCache, TeamT>(prev, prevRow, prevLength, prevLength, lane, scratch);
+      prevMass = p.sums[0];
+      prevScreened = TeamT::Any(ScreenFlagsEntry(p.signBits, p.sums[0]));
     }
     for (std::size_t t = t0; t < t1; ++t) {
       const std::size_t i = b * steps + t;
       const std::size_t length = RowLength(lengths, i, width, lane == 0, failures, 0);
       const T* row = x + i * width;
       LoadRow<T, N, kCache, TeamT::kSize>(cur, row, length, lane);
-      if (t == 0) {
-        if (lane == 0) out[i] = 0.0f;
-      } else {
-        const std::size_t m = prevLength < length ? prevLength : length;
-        const std::size_t chunks = (m + N - 1) / N;
-        // Visits the pair's chunks below the prefix: cached ones from registers, the rest from memory.
-        auto visit = [&](auto&& f) {
-#pragma unroll
-          for (int j = 0; j < kCache; ++j) {
-            const std::size_t c = lane + static_cast<std::size_t>(j) * TeamT::kSize;
-            if (c < chunks) f(c * N, prev[j], cur[j]);
-          }
-          for (std::size_t c = lane + static_cast<std::size_t>(kCache) * TeamT::kSize; c < chunks; c += TeamT::kSize)
-            f(c * N, C::Load(prevRow + c * N), C::Load(row + c * N));
-        };
-        // sums[0], sums[1]: masses of the previous and current row below m; sums[2] > 0: bad entry.
-        double sums[3] = {0.0, 0.0, 0.0};
-        visit([&](std::size_t k0, const typename C::Raw& rawP, const typename C::Raw& rawC) {
-          AddPairMass<T, N>(rawP, rawC, k0, m, sums);
-        });
-        TeamT::Sum(sums, scratch);
-        if (sums[2] > 0.0) {
-          // The smallest key (pair, previous before current, column) wins.
-          RecordBadPair(prevRow, row, m, static_cast<FailureKey>(i) * 2 * width, width, lane, TeamT::kSize, failures, 1);
-          if (lane == 0) out[i] = 0.0f;
-        } else {
-          const Normaliser np = MakeNormaliser(sums[0], static_cast<double>(m));
-          const Normaliser nc = MakeNormaliser(sums[1], static_cast<double>(m));
+      const std::size_t m = t == 0 ? 0 : (prevLength < length ? prevLength : length);
+      const RowMasses c = SumRow<T, N, kCache, TeamT>(cur, row, m, length, lane, scratch);
+      const bool screened = TeamT::Any(ScreenFlagsEntry(c.signBits, c.sums[0] + c.sums[1]));
+
+      float fr = 0.0f;
+      if (t > 0 && m > 0) {
+        double massPrev = prevMass;
+        if (m < prevLength) {  // the rows shrink: the previous row's mass below m
+          massPrev = SumRow<T, N, kCache, TeamT>(prev, prevRow, m, m, lane, scratch).sums[0];
+        }
+        const double massCur = c.sums[0];
+        // The exact check, for pairs the screen flagged: the smallest key (pair, previous before
+        // current, column) wins.
+        const bool bad = (prevScreened || screened) &&
+                         TeamT::Any(RecordBadPair(prevRow, row, m, static_cast<FailureKey>(i) * 2 * width, width, lane,
+                                                  TeamT::kSize, failures, 1));
+        if (!bad) {
           double d2[1] = {0.0};
-          auto distance = [&](auto fast) {
-            constexpr bool kFast = decltype(fast)::value;
-            visit([&](std::size_t k0, const typename C::Raw& rawP, const typename C::Raw& rawC) {
-              d2[0] += PairDistance<kFast, T, N>(rawP, rawC, k0, m, np, nc);
-            });
-          };
-          if (np.fast && nc.fast) distance(std::true_type{});
-          else distance(std::false_type{});
-          TeamT::Sum(d2, scratch);
-          if (lane == 0) out[i] = m == 0 ? 0.0f : FisherRaoFromDistanceSquared(d2[0]);
+          if (RatioFormApplies(massPrev, massCur)) {
+            const RatioForm form = MakeRatioForm(massPrev, massCur);
+            VisitPair<T, N, kCache, TeamT::kSize>(prev, cur, prevRow, row, m, lane,
+                [&](std::size_t k0, const typename C::Raw& rawP, const typename C::Raw& rawC, bool whole) {
+                  float vp[N], vc[N];
+                  C::Widen(rawP, vp);
+                  C::Widen(rawC, vc);
+                  float s = 0.0f;
+                  if (whole) {
+#pragma unroll
+                    for (int e = 0; e < N; ++e) {
+                      const float term = RatioTerm(vp[e], vc[e], form);
+                      s = __fmaf_rn(term, term, s);
+                    }
+                  } else {  // the chunk holding m: selects, never products (entries past m may be NaN)
+#pragma unroll
+                    for (int e = 0; e < N; ++e) {
+                      const float term = k0 + e < m ? RatioTerm(vp[e], vc[e], form) : 0.0f;
+                      s = __fmaf_rn(term, term, s);
+                    }
+                  }
+                  d2[0] += s;
+                });
+            TeamT::Sum(d2, scratch);
+            d2[0] *= form.inverseMass;
+          } else {
+            const Normaliser np = MakeNormaliser(massPrev, static_cast<double>(m));
+            const Normaliser nc = MakeNormaliser(massCur, static_cast<double>(m));
+            auto distance = [&](auto fast) {
+              constexpr bool kFast = decltype(fast)::value;
+              VisitPair<T, N, kCache, TeamT::kSize>(prev, cur, prevRow, row, m, lane,
+                  [&](std::size_t k0, const typename C::Raw& rawP, const typename C::Raw& rawC, bool) {
+                    d2[0] += PairDistance<kFast, T, N>(rawP, rawC, k0, m, np, nc);
+                  });
+            };
+            if (np.fast && nc.fast) distance(std::true_type{});
+            else distance(std::false_type{});
+            TeamT::Sum(d2, scratch);
+          }
+          fr = FisherRaoFromDistanceSquared(d2[0]);
         }
       }
+      if (lane == 0) out[i] = fr;
 #pragma unroll
       for (int j = 0; j < kCache; ++j) prev[j] = cur[j];
       prevLength = length;
       prevRow = row;
+      prevMass = c.sums[0] + c.sums[1];
+      prevScreened = screened;
     }
   }
 }

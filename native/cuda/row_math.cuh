@@ -12,6 +12,7 @@
 #pragma once
 #include <cfloat>
 
+#include "approx_math.cuh"
 #include "common.cuh"
 
 namespace dyco::cuda::detail {
@@ -58,9 +59,51 @@ __device__ __forceinline__ float SqrtDifference(float a, const Normaliser& na, f
   }
 }
 
+// The ratio form, for the common case of two rows (or regions) whose masses Mp, Mq lie in
+// [2^-32, 2^32]: with r = Mp/Mq,
+//   p̂ − q̂ = (p − r·q)/Mp   and   √p̂ + √q̂ = (√p + √r·√q)/√Mp,
+// so (√p̂ − √q̂)² = (1/Mp)·t² with t = (p − r·q)/(√p + √r·√q), and ‖√p̂ − √q̂‖² = Σ t² / Mp. Per pair of
+// entries that is two fma for the numerator (r as a float pair rHi + rLo: exact to ~2^-48, and
+// p − rHi·q rounded once, so nearly equal p̂ and q̂ lose nothing, as in SqrtDifference), two
+// approximate square roots and one approximate reciprocal (approx_math.cuh: ≤ 1 ulp each, so t is
+// within ~4 ulp and ‖·‖² within ~1e-6 relative, i.e. FR within ~5e-7 relative) — about 9 instructions
+// against SqrtDifference's 35. The mass range keeps every product finite and makes the entries that
+// the approximations flush to zero (below 2^-126) too small to matter (< 2^-94 of the mass).
+struct RatioForm {
+  float rHi, rLo, sqrtR;
+  double inverseMass;  // 1 / Mp
+};
+
+__device__ __forceinline__ bool RatioFormApplies(double massP, double massQ) {
+  return massP >= 0x1p-32 && massP <= 0x1p32 && massQ >= 0x1p-32 && massQ <= 0x1p32;
+}
+
+__device__ __forceinline__ RatioForm MakeRatioForm(double massP, double massQ) {
+  const double r = massP / massQ;
+  RatioForm f;
+  f.rHi = static_cast<float>(r);
+  f.rLo = static_cast<float>(r - static_cast<double>(f.rHi));
+  f.sqrtR = static_cast<float>(sqrt(r));
+  f.inverseMass = 1.0 / massP;
+  return f;
+}
+
+// t for raw entries p and q (only its square is used).
+__device__ __forceinline__ float RatioTerm(float p, float q, const RatioForm& f) {
+  const float numerator = __fmaf_rn(-f.rLo, q, __fmaf_rn(-f.rHi, q, p));
+  // p = q = 0 (or both below 2^-126, flushed): numerator ~0, and the floor keeps 0/0 out.
+  const float denominator = fmaxf(__fmaf_rn(f.sqrtR, ApproxSqrt(q), ApproxSqrt(p)), 0x1p-64f);
+  return numerator * ApproxReciprocal(denominator);
+}
+
 // FR = 4·asin(½·‖√p̂ − √q̂‖), clamped into [0, π] (row_math.hpp: FisherRaoFromDistanceSquared).
+// Below ½ (FR < 2.1) asin's relative condition number stays under 1.1, so float32 asinf (a few ulp
+// by CUDA's error table) of the rounded argument keeps the float32 result within a few ulp, at a
+// fraction of the float64 asin's ~120 instructions; nearer 1 the condition number grows without
+// bound and the float64 form is needed.
 __device__ __forceinline__ float FisherRaoFromDistanceSquared(double d2) {
   const double half = 0.5 * sqrt(d2);
+  if (half <= 0.5) return 4.0f * asinf(static_cast<float>(half));
   return static_cast<float>(4.0 * asin(half < 1.0 ? half : 1.0));
 }
 
@@ -104,15 +147,24 @@ __device__ __forceinline__ float PairDistance(const typename Chunk<T, N>::Raw& r
   return s;
 }
 
-// The rare path after a bad entry: records every bad entry of a[0..n) and b[0..n) in failures[slot]
-// under the keys base + k and base + offsetB + k (the smallest one wins).
+// The rare path after a bad entry (or what the screen took for one): records every bad entry of
+// a[0..n) and b[0..n) in failures[slot] under the keys base + k and base + offsetB + k (the smallest
+// one wins). Whether this thread found one.
 template <typename T>
-__device__ void RecordBadPair(const T* a, const T* b, std::size_t n, FailureKey base, FailureKey offsetB, int lane,
+__device__ bool RecordBadPair(const T* a, const T* b, std::size_t n, FailureKey base, FailureKey offsetB, int lane,
                               int teamSize, FailureKey* failures, int slot) {
+  bool found = false;
   for (std::size_t k = lane; k < n; k += teamSize) {
-    if (BadProbability(LoadElement(a + k))) RecordFailure(failures, slot, base + k);
-    if (BadProbability(LoadElement(b + k))) RecordFailure(failures, slot, base + offsetB + k);
+    if (BadProbability(LoadElement(a + k))) {
+      RecordFailure(failures, slot, base + k);
+      found = true;
+    }
+    if (BadProbability(LoadElement(b + k))) {
+      RecordFailure(failures, slot, base + offsetB + k);
+      found = true;
+    }
   }
+  return found;
 }
 
 }  // namespace dyco::cuda::detail

@@ -244,6 +244,24 @@ export function adjacentCases(): AdjacentCase[] {
     for (let i = 0; i < batch * steps; i++) for (let k = lengths[i]!; k < width; k++) x[i * width + k] = NaN;
     cases.push({ name: 'NaN past every length (never read)', x, clean, batch, steps, width, lengths });
   }
+  {
+    // The kernel's shortcuts and what they must fall back from: −0 entries (the sign screen flags
+    // them; the exact check clears them), row masses outside the ratio form's [2^-32, 2^32] (the
+    // float-pair and float64 forms), entries whose float32 chunk sums overflow, and a row that is
+    // the previous row of one pair and the current row of the next at each of these.
+    const r = new Rng(31);
+    const width = 8;
+    const scales = [1, 1e-12, 1e-12, 3e-10, 1, 1e12, 4e9, 1, 1e36, 1e36, 1, 1e-30];
+    const x = new Float32Array(scales.length * width);
+    scales.forEach((scale, i) => {
+      for (let k = 0; k < width; k++) x[i * width + k] = scale * r.range(0.2, 1);
+    });
+    x[2] = -0;
+    x[width + 5] = -0;
+    for (let k = 0; k < 4; k++) x[9 * width + k] = 3e38; // a float32 chunk sum overflows
+    x[7 * width + 3] = 0;
+    cases.push({ name: 'negative zeros, masses 1e-30 … 1e37, overflowing chunk sums', x, batch: 2, steps: scales.length / 2, width });
+  }
   cases.push({ name: 'steps = 1', x: new Float32Array([0.3, 0.7, 0.1, 0.9]), batch: 2, steps: 1, width: 2 });
   cases.push({ name: 'batch = 0', x: new Float32Array(0), batch: 0, steps: 3, width: 4 });
   {

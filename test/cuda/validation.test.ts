@@ -40,6 +40,13 @@ const cases: Case[] = [
   { what: 'fisherRaoAdjacent: a negative length after a NaN entry', fn: api.fisherRaoAdjacent as AnyFn, args: [withAt(f32(24), { 1: NaN }), { ...adj, lengths: withAt(adj.lengths, { 4: -1 }) }] },
   { what: 'fisherRaoAdjacent: NaN inside the prefix of the previous row', fn: api.fisherRaoAdjacent as AnyFn, args: [withAt(f32(24), { 13: NaN }), adj] },
   { what: 'fisherRaoAdjacent: Infinity without lengths', fn: api.fisherRaoAdjacent as AnyFn, args: [withAt(f32(24), { 23: Infinity }), { batch: 2, steps: 3, width: 4 }] },
+  // Row 1's NaN lies past pair 1's common prefix (2) but inside pair 2's (3): the kernel screens a
+  // row once, as the current row of one pair, and must still report it for the next. 130 steps, so
+  // that pair 2 is inside a run of steps on small grids and at a run's start on large ones.
+  { what: 'fisherRaoAdjacent: NaN past one pair\'s prefix, inside the next pair\'s', fn: api.fisherRaoAdjacent as AnyFn,
+    args: [withAt(f32(130 * 4), { 6: NaN }), { batch: 1, steps: 130, width: 4, lengths: withAt(new Int32Array(130).fill(3), { 0: 2 }) }] },
+  { what: 'fisherRaoAdjacent: -0 entries are fine, a negative entry later is not', fn: api.fisherRaoAdjacent as AnyFn,
+    args: [withAt(f32(130 * 4), { 1: -0, 9: -0, 300: -1e-30 }), { batch: 1, steps: 130, width: 4 }] },
   { what: 'attentionStats: a modality label 3 after bad data', fn: api.attentionStats as AnyFn, args: [withAt(f32(30, 0.2), { 6: NaN }), { ...att, modality: new Uint8Array([0, 1, 3, 2, 2]) }] },
   { what: 'attentionStats: a length above keys', fn: api.attentionStats as AnyFn, args: [f32(30, 0.2), { ...att, lengths: new Int32Array([5, 5, 5, 6, 5, 5]) }] },
   { what: 'attentionStats: NaN on a vision key', fn: api.attentionStats as AnyFn, args: [withAt(f32(30, 0.2), { 6: NaN }), att] },

@@ -43,6 +43,7 @@
 // Blocks run one at a time, so a function-local static is exactly one block's shared variable.
 #define __shared__ static
 #define __syncthreads() ::dyco::emulator::SyncThreads(__FILE__, __LINE__)
+#define __syncthreads_or(predicate) ::dyco::emulator::SyncThreadsOr((predicate), __FILE__, __LINE__)
 #define threadIdx (::dyco::emulator::ThreadIndex())
 #define blockIdx (::dyco::emulator::BlockIndex())
 #define blockDim (::dyco::emulator::BlockDim())
@@ -90,6 +91,7 @@ using std::isinf;
 
 inline float __uint_as_float(unsigned bits) { return __builtin_bit_cast(float, bits); }
 inline float __int_as_float(int bits) { return __builtin_bit_cast(float, bits); }
+inline unsigned __float_as_uint(float v) { return __builtin_bit_cast(unsigned, v); }
 inline double __longlong_as_double(long long bits) { return __builtin_bit_cast(double, bits); }
 inline float __fmaf_rn(float a, float b, float c) { return std::fma(a, b, c); }
 inline float __fadd_rn(float a, float b) { return a + b; }
@@ -207,6 +209,8 @@ const dim3& BlockDim();
 const dim3& GridDim();
 
 void SyncThreads(const char* file, int line);
+// __syncthreads_or: a barrier that returns non-zero when any thread of the block brought a non-zero predicate.
+int SyncThreadsOr(int predicate, const char* file, int line);
 // Exchanges `bytes` bytes of *value with lane (own lane ^ laneMask) of the warp.
 void ShuffleXor(unsigned mask, void* value, std::size_t bytes, int laneMask);
 
@@ -249,4 +253,11 @@ inline T __shfl_xor_sync(unsigned mask, T value, int laneMask) {
   static_assert(std::is_trivially_copyable_v<T> && sizeof(T) <= 8, "a shuffle moves one register or a pair");
   dyco::emulator::ShuffleXor(mask, &value, sizeof(T), laneMask);
   return value;
+}
+
+// A warp vote, as a butterfly of shuffles: every lane of the warp must take part, as on a GPU.
+inline int __any_sync(unsigned mask, int predicate) {
+  int any = predicate != 0;
+  for (int offset = 16; offset > 0; offset /= 2) any |= __shfl_xor_sync(mask, any, offset);
+  return any;
 }

@@ -44,6 +44,9 @@ struct Fiber {
   std::size_t bytes = 0;
   unsigned char value[8] = {};
   unsigned char result[8] = {};
+  // What it brings to a barrier (__syncthreads_or) and what the barrier gives back: the OR over the block.
+  int predicate = 0;
+  int barrierOr = 0;
 };
 
 // Fiber stacks, mapped once and reused by every block (pages are committed as they are touched).
@@ -209,8 +212,14 @@ bool RunBlock(std::size_t threads, Schedule schedule, std::string& error) {
       }
     }
     if (!first) return true;  // every thread has returned
+    int barrierOr = 0;
     for (std::size_t t = 0; t < threads; ++t)
-      if (gFibers[t].state == State::kSync) gFibers[t].state = State::kRunnable;
+      if (gFibers[t].state == State::kSync) barrierOr |= gFibers[t].predicate;
+    for (std::size_t t = 0; t < threads; ++t) {
+      if (gFibers[t].state != State::kSync) continue;
+      gFibers[t].barrierOr = barrierOr;
+      gFibers[t].state = State::kRunnable;
+    }
   }
 }
 
@@ -275,13 +284,17 @@ const dim3& GridDim() {
   return gGridDim;
 }
 
-void SyncThreads(const char* file, int line) {
+int SyncThreadsOr(int predicate, const char* file, int line) {
   if (!gCurrent) OutsideKernel("__syncthreads");
   gCurrent->state = State::kSync;
   gCurrent->file = file;
   gCurrent->line = line;
+  gCurrent->predicate = predicate != 0;
   Yield();
+  return gCurrent->barrierOr;
 }
+
+void SyncThreads(const char* file, int line) { SyncThreadsOr(0, file, line); }
 
 void ShuffleXor(unsigned mask, void* value, std::size_t bytes, int laneMask) {
   if (!gCurrent) OutsideKernel("__shfl_xor_sync");
