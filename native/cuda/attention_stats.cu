@@ -2,6 +2,13 @@
 // the previous row and the key labels in registers. One read of each attention row gives both
 // region masses below the row's length (the ratios), both masses below the common prefix with the
 // previous row, and, from the same registers, both Fisher–Rao shifts.
+//
+// Per entry the budget is small (fisher_rao_adjacent.cu says why), so the step is built as there:
+// one pass over the current row sums each region's mass below the prefix m and over [m, length)
+// and screens the region entries (common.cuh: SignScreen); the previous row's region masses below m
+// are carried from its own step (summed again only when rows shrink); the shifts take the ratio
+// form (row_math.cuh: RatioTerm) when all four masses are ordinary, else the float-pair/float64
+// form with the uniform rule for empty regions; a screened row goes to the exact check.
 #include "common.cuh"
 #include "row_math.cuh"
 
@@ -14,33 +21,141 @@ constexpr unsigned kVisionLabel = 1;
 constexpr unsigned kTextLabel = 2;
 constexpr double kRatioFloor = 1e-8;  // method §4: ρ = r / max(r_vis + r_txt, 1e-8)
 
-// The N labels of a chunk, one byte each, packed four to a word.
-template <int N>
-struct Labels {
-  unsigned word[(N + 3) / 4];
-  __device__ __forceinline__ void Load(const std::uint8_t* modality, std::size_t k0) {
-#pragma unroll
-    for (int w = 0; w < (N + 3) / 4; ++w) word[w] = 0;
-#pragma unroll
-    for (int e = 0; e < N; ++e) word[e / 4] |= static_cast<unsigned>(__ldg(modality + k0 + e)) << (8 * (e % 4));
+// The labels of a chunk's N keys as two bit masks: bit e of `vision` (of `text`) is set when key
+// k0 + e is a vision (text) key.
+struct LabelBits {
+  unsigned vision, text;
+  // (a test against a constant mask is one instruction; a shift and a test are three)
+  __device__ __forceinline__ bool Vision(int e) const { return (vision & (1u << e)) != 0u; }
+  __device__ __forceinline__ bool Text(int e) const { return (text & (1u << e)) != 0u; }
+  // The labels of the keys below k0 + n only (0 ≤ n ≤ N ≤ 8).
+  __device__ __forceinline__ LabelBits Below(unsigned n) const {
+    const unsigned keep = (1u << n) - 1u;
+    return {vision & keep, text & keep};
   }
-  __device__ __forceinline__ unsigned operator[](int e) const { return (word[e / 4] >> (8 * (e % 4))) & 0xffu; }
+  // Whether all N keys are vision keys, or all text keys. Regions are runs of keys (the prompt's
+  // text, the image, the question, the answer), so nearly every chunk is pure, and a pure chunk
+  // needs no per-key label tests: its sums take one region's constants for all its keys.
+  template <int N>
+  __device__ __forceinline__ bool PureVision() const { return vision == (1u << N) - 1u; }
+  template <int N>
+  __device__ __forceinline__ bool PureText() const { return text == (1u << N) - 1u; }
 };
 
-// What one row adds up to, reduced over the team in one go.
-enum RowSum : int {
-  kVisWhole,   // current row, vision keys below its length
-  kTxtWhole,   // current row, text keys below its length
-  kVisPrefix,  // current row, vision keys below the common prefix m
-  kTxtPrefix,
-  kVisPrev,    // previous row, vision keys below m
-  kTxtPrev,
-  kVisCount,   // vision keys below m
-  kTxtCount,
-  kBadCurrent,   // > 0: a region key of the current row below its length is bad
-  kBadPrevious,  // > 0: a region key of the previous row below m is bad
-  kSums
+template <int N>
+__device__ __forceinline__ LabelBits LoadLabelBits(const std::uint8_t* modality, std::size_t k0) {
+  LabelBits bits{0u, 0u};
+#pragma unroll
+  for (int e = 0; e < N; ++e) {
+    const unsigned label = __ldg(modality + k0 + e);
+    bits.vision |= static_cast<unsigned>(label == kVisionLabel) << e;
+    bits.text |= static_cast<unsigned>(label == kTextLabel) << e;
+  }
+  return bits;
+}
+
+// Calls f(k0, raw previous chunk, raw current chunk, labels, whole) for the chunks below `limit`:
+// cached ones (and their labels) from registers, the rest from memory. `whole`: the chunk lies
+// wholly below the limit. Previous-row chunks are only read below `prevLimit` (zeros above).
+template <typename T, int N, int kCache, int kTeamSize, typename F>
+__device__ __forceinline__ void VisitKeys(const typename Chunk<T, N>::Raw (&prev)[kCache], const typename Chunk<T, N>::Raw (&cur)[kCache],
+                                          const LabelBits (&labels)[kCache], const std::uint8_t* modality, const T* prevRow,
+                                          const T* row, std::size_t prevLimit, std::size_t limit, int lane, F&& f) {
+  const std::size_t chunks = (limit + N - 1) / N;
+#pragma unroll
+  for (int j = 0; j < kCache; ++j) {
+    const std::size_t c = lane + static_cast<std::size_t>(j) * kTeamSize;
+    if (c < chunks) f(c * N, prev[j], cur[j], labels[j], (c + 1) * N <= limit);
+  }
+  const typename Chunk<T, N>::Raw zero{};
+  for (std::size_t c = lane + static_cast<std::size_t>(kCache) * kTeamSize; c < chunks; c += kTeamSize) {
+    f(c * N, c * N < prevLimit ? Chunk<T, N>::Load(prevRow + c * N) : zero, Chunk<T, N>::Load(row + c * N),
+      LoadLabelBits<N>(modality, c * N), (c + 1) * N <= limit);
+  }
+}
+
+// A row's region masses below m and over [m, length), reduced over the team, and the OR of its
+// region entries' bits below the length (SignScreen).
+struct RegionMasses {
+  double sums[4];  // vision below m, text below m, vision over [m, length), text over [m, length)
+  unsigned signBits;
 };
+
+template <typename T, int N, int kCache, typename TeamT>
+__device__ __forceinline__ RegionMasses SumRegions(const typename Chunk<T, N>::Raw (&regs)[kCache], const LabelBits (&labels)[kCache],
+                                                   const std::uint8_t* modality, const T* row, std::size_t m, std::size_t length,
+                                                   int lane, double* scratch) {
+  RegionMasses r{{0.0, 0.0, 0.0, 0.0}, 0u};
+  auto add = [&](std::size_t k0, const typename Chunk<T, N>::Raw&, const typename Chunk<T, N>::Raw& raw, const LabelBits& l,
+                 bool whole) {
+    float v[N];
+    Chunk<T, N>::Widen(raw, v);
+    // Selects, never products: keys that are not read may hold NaN.
+    float vis[N], txt[N];
+    const bool oneRange = whole && (k0 + N <= m || k0 >= m);
+    if (oneRange && (l.template PureVision<N>() || l.template PureText<N>())) {
+      const double sum = SumChunk(v);
+      const bool below = k0 + N <= m, vision = l.template PureVision<N>();
+      r.sums[0] += below && vision ? sum : 0.0;
+      r.sums[1] += below && !vision ? sum : 0.0;
+      r.sums[2] += !below && vision ? sum : 0.0;
+      r.sums[3] += !below && !vision ? sum : 0.0;
+      r.signBits |= SignScreen(v);
+    } else if (oneRange) {
+#pragma unroll
+      for (int e = 0; e < N; ++e) {
+        vis[e] = l.Vision(e) ? v[e] : 0.0f;
+        txt[e] = l.Text(e) ? v[e] : 0.0f;
+      }
+      // (no r.sums[index]: a run-time index would put the array in local memory)
+      const double sumVis = SumChunk(vis), sumTxt = SumChunk(txt);
+      if (k0 + N <= m) {
+        r.sums[0] += sumVis;
+        r.sums[1] += sumTxt;
+      } else {
+        r.sums[2] += sumVis;
+        r.sums[3] += sumTxt;
+      }
+      r.signBits |= SignScreen(vis) | SignScreen(txt);
+    } else {  // the chunks holding m or the length: the labels of the keys in each range
+      const LabelBits upToLength = l.Below(static_cast<unsigned>(length - k0 < N ? length - k0 : N));
+      const LabelBits below = l.Below(static_cast<unsigned>(m > k0 ? (m - k0 < N ? m - k0 : N) : 0));
+      const LabelBits above{upToLength.vision & ~below.vision, upToLength.text & ~below.text};
+      float visAbove[N], txtAbove[N];
+#pragma unroll
+      for (int e = 0; e < N; ++e) {
+        vis[e] = below.Vision(e) ? v[e] : 0.0f;
+        txt[e] = below.Text(e) ? v[e] : 0.0f;
+        visAbove[e] = above.Vision(e) ? v[e] : 0.0f;
+        txtAbove[e] = above.Text(e) ? v[e] : 0.0f;
+      }
+      r.sums[0] += SumChunk(vis);
+      r.sums[1] += SumChunk(txt);
+      r.sums[2] += SumChunk(visAbove);
+      r.sums[3] += SumChunk(txtAbove);
+      r.signBits |= SignScreen(vis) | SignScreen(txt) | SignScreen(visAbove) | SignScreen(txtAbove);
+    }
+  };
+  VisitKeys<T, N, kCache, TeamT::kSize>(regs, regs, labels, modality, row, row, 0, length, lane, add);
+  TeamT::Sum(r.sums, scratch);
+  return r;
+}
+
+// The exact check of a row's region keys below its length: records each bad one in failures[2]
+// under key base + k (none when `failures` is null). Whether the team found one.
+template <typename T, typename TeamT>
+__device__ bool CheckRegionKeys(const T* row, std::size_t length, const std::uint8_t* modality, FailureKey base, int lane,
+                                FailureKey* failures) {
+  bool found = false;
+  for (std::size_t k = lane; k < length; k += TeamT::kSize) {
+    const unsigned label = __ldg(modality + k);
+    if ((label == kVisionLabel || label == kTextLabel) && BadProbability(LoadElement(row + k))) {
+      RecordFailure(failures, 2, base + k);
+      found = true;
+    }
+  }
+  return TeamT::Any(found);
+}
 
 template <typename T, int N, int kTeamWarps, int kCache>
 __global__ void __launch_bounds__(kBlockThreads)
@@ -49,7 +164,7 @@ __global__ void __launch_bounds__(kBlockThreads)
                          AttentionStatsOutputs out, FailureKey* failures, std::size_t runLength) {
   using TeamT = Team<kTeamWarps>;
   using C = Chunk<T, N>;
-  __shared__ double scratch[kSums * kTeamWarps];
+  __shared__ double scratch[4 * kTeamWarps];
   const int lane = TeamT::Lane();
   const std::size_t runs = batch * ((steps + runLength - 1) / runLength);
 
@@ -59,11 +174,11 @@ __global__ void __launch_bounds__(kBlockThreads)
   }
 
   // The labels of the cached chunks, shared by every row.
-  Labels<N> labels[kCache];
+  LabelBits labels[kCache];
 #pragma unroll
   for (int j = 0; j < kCache; ++j) {
     const std::size_t c = lane + static_cast<std::size_t>(j) * TeamT::kSize;
-    if (c < keys / N) labels[j].Load(modality, c * N);
+    labels[j] = c < keys / N ? LoadLabelBits<N>(modality, c * N) : LabelBits{0u, 0u};
   }
 
   for (std::size_t run = TeamT::Global(); run < runs; run += TeamT::Count()) {
@@ -72,11 +187,20 @@ __global__ void __launch_bounds__(kBlockThreads)
     typename C::Raw prev[kCache], cur[kCache];
     std::size_t prevLength = 0;
     const T* prevRow = nullptr;
+    // The previous row's region masses below its length, and whether it holds a bad region key.
+    double prevMass[2] = {0.0, 0.0};
+    bool prevBad = false;
     if (t0 > 0) {
       const std::size_t i = b * steps + t0 - 1;
       prevLength = RowLength(lengths, i, keys, false, failures, 1);
       prevRow = attn + i * keys;
       LoadRow<T, N, kCache, TeamT::kSize>(prev, prevRow, prevLength, lane);
+      const RegionMasses p = SumRegions<T, N, kCache, TeamT>(prev, labels, modality, prevRow, prevLength, prevLength, lane, scratch);
+      prevMass[0] = p.sums[0];
+      prevMass[1] = p.sums[1];
+      // (its own team reports it: no failures here)
+      prevBad = TeamT::Any(ScreenFlagsEntry(p.signBits, p.sums[0] + p.sums[1])) &&
+                CheckRegionKeys<T, TeamT>(prevRow, prevLength, modality, 0, lane, nullptr);
     }
     for (std::size_t t = t0; t < t1; ++t) {
       const std::size_t i = b * steps + t;
@@ -84,114 +208,124 @@ __global__ void __launch_bounds__(kBlockThreads)
       const T* row = attn + i * keys;
       LoadRow<T, N, kCache, TeamT::kSize>(cur, row, length, lane);
       const std::size_t m = t == 0 ? 0 : (prevLength < length ? prevLength : length);
+      const RegionMasses c = SumRegions<T, N, kCache, TeamT>(cur, labels, modality, row, m, length, lane, scratch);
+      const double whole[2] = {c.sums[0] + c.sums[2], c.sums[1] + c.sums[3]};
+      // Rare path: name every bad region key of this row; the smallest flat index wins. (A bad key
+      // of the previous row is named by the team that had it as its current row.)
+      const bool bad = TeamT::Any(ScreenFlagsEntry(c.signBits, whole[0] + whole[1])) &&
+                       CheckRegionKeys<T, TeamT>(row, length, modality, static_cast<FailureKey>(i) * keys, lane, failures);
 
-      // Visits the chunks below `limit` with (first key, previous row's values, current row's
-      // values, labels); previous-row values are only meaningful below m.
-      auto visit = [&](std::size_t limit, auto&& f) {
-        const std::size_t chunks = (limit + N - 1) / N;
-        const typename C::Raw zero{};
+      // The squared distances of the vision and text regions, when the shifts are taken.
+      double d2[2] = {0.0, 0.0};
+      bool shifts = false;
+      if (m > 0 && !bad && !prevBad) {
+        double massPrev[2] = {prevMass[0], prevMass[1]};
+        if (m < prevLength) {  // the rows shrink: the previous row's region masses below m
+          const RegionMasses p = SumRegions<T, N, kCache, TeamT>(prev, labels, modality, prevRow, m, m, lane, scratch);
+          massPrev[0] = p.sums[0];
+          massPrev[1] = p.sums[1];
+        }
+        const double massCur[2] = {c.sums[0], c.sums[1]};
+        if (RatioFormApplies(massPrev[0], massCur[0]) && RatioFormApplies(massPrev[1], massCur[1])) {
+          const RatioForm fv = MakeRatioForm(massPrev[0], massCur[0]);
+          const RatioForm ft = MakeRatioForm(massPrev[1], massCur[1]);
+          VisitKeys<T, N, kCache, TeamT::kSize>(prev, cur, labels, modality, prevRow, row, m, m, lane,
+              [&](std::size_t k0, const typename C::Raw& rawP, const typename C::Raw& rawC, const LabelBits& l, bool whole) {
+                float vp[N], vc[N];
+                C::Widen(rawP, vp);
+                C::Widen(rawC, vc);
+                if (whole && (l.template PureVision<N>() || l.template PureText<N>())) {
+                  const bool vision = l.template PureVision<N>();
+                  const RatioForm& f = vision ? fv : ft;
+                  float s = 0.0f;
 #pragma unroll
-        for (int j = 0; j < kCache; ++j) {
-          const std::size_t c = lane + static_cast<std::size_t>(j) * TeamT::kSize;
-          if (c < chunks) f(c * N, prev[j], cur[j], labels[j]);
-        }
-        for (std::size_t c = lane + static_cast<std::size_t>(kCache) * TeamT::kSize; c < chunks; c += TeamT::kSize) {
-          Labels<N> l;
-          l.Load(modality, c * N);
-          f(c * N, c * N < m ? C::Load(prevRow + c * N) : zero, C::Load(row + c * N), l);
-        }
-      };
-
-      double sums[kSums] = {};
-      visit(length, [&](std::size_t k0, const typename C::Raw& rawP, const typename C::Raw& rawC, const Labels<N>& l) {
-        float vp[N], vc[N];
-        C::Widen(rawP, vp);
-        C::Widen(rawC, vc);
-        float visWhole[N], txtWhole[N], visPrefix[N], txtPrefix[N], visPrev[N], txtPrev[N];
-        int visCount = 0, txtCount = 0;
-        bool badCur = false, badPrev = false;
+                  for (int e = 0; e < N; ++e) {
+                    const float term = RatioTerm(vp[e], vc[e], f);
+                    s = __fmaf_rn(term, term, s);
+                  }
+                  d2[0] += vision ? s : 0.0f;
+                  d2[1] += vision ? 0.0f : s;
+                } else if (l.vision | l.text) {
+                  // Mixed labels, or the chunk holding m: the terms of keys outside the regions or
+                  // past m are dropped by their labels (selects, never products: they may be NaN).
+                  const LabelBits in = whole ? l : l.Below(static_cast<unsigned>(m - k0));
+                  float sv = 0.0f, st = 0.0f;
 #pragma unroll
-        for (int e = 0; e < N; ++e) {
-          const std::size_t k = k0 + e;
-          const bool vis = l[e] == kVisionLabel, txt = l[e] == kTextLabel;
-          const bool whole = k < length, prefix = k < m;
-          badCur |= whole & (vis | txt) & BadProbability(vc[e]);
-          badPrev |= prefix & (vis | txt) & BadProbability(vp[e]);
-          // Selects, never products: keys that are not read may hold NaN.
-          visWhole[e] = whole & vis ? vc[e] : 0.0f;
-          txtWhole[e] = whole & txt ? vc[e] : 0.0f;
-          visPrefix[e] = prefix & vis ? vc[e] : 0.0f;
-          txtPrefix[e] = prefix & txt ? vc[e] : 0.0f;
-          visPrev[e] = prefix & vis ? vp[e] : 0.0f;
-          txtPrev[e] = prefix & txt ? vp[e] : 0.0f;
-          visCount += prefix & vis;
-          txtCount += prefix & txt;
+                  for (int e = 0; e < N; ++e) {
+                    const float term = RatioTerm(vp[e], vc[e], l.Vision(e) ? fv : ft);
+                    const float tv = in.Vision(e) ? term : 0.0f;
+                    const float tt = in.Text(e) ? term : 0.0f;
+                    sv = __fmaf_rn(tv, tv, sv);
+                    st = __fmaf_rn(tt, tt, st);
+                  }
+                  d2[0] += sv;
+                  d2[1] += st;
+                }
+              });
+          TeamT::Sum(d2, scratch);
+          d2[0] *= fv.inverseMass;
+          d2[1] *= ft.inverseMass;
+        } else {
+          // Region keys below m: the uniform rule for a zero-mass region needs the counts.
+          double counts[2] = {0.0, 0.0};
+          VisitKeys<T, N, kCache, TeamT::kSize>(prev, cur, labels, modality, prevRow, row, m, m, lane,
+              [&](std::size_t k0, const typename C::Raw&, const typename C::Raw&, const LabelBits& l, bool whole) {
+                const unsigned below = whole ? (1u << N) - 1u : (1u << (m - k0)) - 1u;
+                counts[0] += __popc(l.vision & below);
+                counts[1] += __popc(l.text & below);
+              });
+          TeamT::Sum(counts, scratch);
+          const Normaliser pv = MakeNormaliser(massPrev[0], counts[0]);
+          const Normaliser cv = MakeNormaliser(massCur[0], counts[0]);
+          const Normaliser pt = MakeNormaliser(massPrev[1], counts[1]);
+          const Normaliser ct = MakeNormaliser(massCur[1], counts[1]);
+          auto distance = [&](auto fast) {
+            constexpr bool kFast = decltype(fast)::value;
+            VisitKeys<T, N, kCache, TeamT::kSize>(prev, cur, labels, modality, prevRow, row, m, m, lane,
+                [&](std::size_t k0, const typename C::Raw& rawP, const typename C::Raw& rawC, const LabelBits& l, bool) {
+                  float vp[N], vc[N];
+                  C::Widen(rawP, vp);
+                  C::Widen(rawC, vc);
+                  float sv = 0.0f, st = 0.0f;
+#pragma unroll
+                  for (int e = 0; e < N; ++e) {
+                    const bool vis = l.Vision(e), in = k0 + e < m;
+                    const float d = SqrtDifference<kFast>(vp[e], vis ? pv : pt, vc[e], vis ? cv : ct);
+                    sv += in & vis ? d * d : 0.0f;
+                    st += in & l.Text(e) ? d * d : 0.0f;
+                  }
+                  d2[0] += sv;
+                  d2[1] += st;
+                });
+          };
+          if (pv.fast && cv.fast && pt.fast && ct.fast) distance(std::true_type{});
+          else distance(std::false_type{});
+          TeamT::Sum(d2, scratch);
+          if (counts[0] == 0.0) d2[0] = 0.0;
+          if (counts[1] == 0.0) d2[1] = 0.0;
         }
-        sums[kVisWhole] += SumChunk(visWhole);
-        sums[kTxtWhole] += SumChunk(txtWhole);
-        sums[kVisPrefix] += SumChunk(visPrefix);
-        sums[kTxtPrefix] += SumChunk(txtPrefix);
-        sums[kVisPrev] += SumChunk(visPrev);
-        sums[kTxtPrev] += SumChunk(txtPrev);
-        sums[kVisCount] += visCount;
-        sums[kTxtCount] += txtCount;
-        sums[kBadCurrent] += badCur ? 1.0 : 0.0;
-        sums[kBadPrevious] += badPrev ? 1.0 : 0.0;
-      });
-      TeamT::Sum(sums, scratch);
-
-      if (sums[kBadCurrent] > 0.0) {
-        // Rare path: name every bad region key of this row; the smallest flat index wins. (A bad
-        // key of the previous row is named by the team that had it as its current row.)
-        for (std::size_t k = lane; k < length; k += TeamT::kSize) {
-          const unsigned label = __ldg(modality + k);
-          if ((label == kVisionLabel || label == kTextLabel) && BadProbability(LoadElement(row + k)))
-            RecordFailure(failures, 2, static_cast<FailureKey>(i) * keys + k);
-        }
+        shifts = true;
       }
-      float frVis = 0.0f, frTxt = 0.0f;
-      if (m > 0 && sums[kBadCurrent] == 0.0 && sums[kBadPrevious] == 0.0) {
-        const Normaliser pv = MakeNormaliser(sums[kVisPrev], sums[kVisCount]);
-        const Normaliser cv = MakeNormaliser(sums[kVisPrefix], sums[kVisCount]);
-        const Normaliser pt = MakeNormaliser(sums[kTxtPrev], sums[kTxtCount]);
-        const Normaliser ct = MakeNormaliser(sums[kTxtPrefix], sums[kTxtCount]);
-        double d2[2] = {0.0, 0.0};
-        auto distance = [&](auto fast) {
-          constexpr bool kFast = decltype(fast)::value;
-          visit(m, [&](std::size_t k0, const typename C::Raw& rawP, const typename C::Raw& rawC, const Labels<N>& l) {
-            float vp[N], vc[N];
-            C::Widen(rawP, vp);
-            C::Widen(rawC, vc);
-            float sv = 0.0f, st = 0.0f;
-#pragma unroll
-            for (int e = 0; e < N; ++e) {
-              const bool vis = l[e] == kVisionLabel, txt = l[e] == kTextLabel, in = k0 + e < m;
-              const float d = SqrtDifference<kFast>(vp[e], vis ? pv : pt, vc[e], vis ? cv : ct);
-              sv += in & vis ? d * d : 0.0f;
-              st += in & txt ? d * d : 0.0f;
-            }
-            d2[0] += sv;
-            d2[1] += st;
-          });
-        };
-        if (pv.fast && cv.fast && pt.fast && ct.fast) distance(std::true_type{});
-        else distance(std::false_type{});
-        TeamT::Sum(d2, scratch);
-        frVis = sums[kVisCount] > 0 ? FisherRaoFromDistanceSquared(d2[0]) : 0.0f;
-        frTxt = sums[kTxtCount] > 0 ? FisherRaoFromDistanceSquared(d2[1]) : 0.0f;
-      }
-      if (lane == 0) {
-        const double total = sums[kVisWhole] + sums[kTxtWhole];
+      // The first warp finishes the step, lane 0 for the vision region and lane 1 for the text
+      // region: one instruction stream does both (the rest of the team skips it).
+      if (lane < kWarpSize) {
+        const bool text = lane & 1;
+        const float fr = shifts ? FisherRaoFromDistanceSquared(text ? d2[1] : d2[0]) : 0.0f;
+        const double total = whole[0] + whole[1];
         const double denominator = total > kRatioFloor ? total : kRatioFloor;
-        out.ratioVis[i] = static_cast<float>(sums[kVisWhole] / denominator);
-        out.ratioTxt[i] = static_cast<float>(sums[kTxtWhole] / denominator);
-        out.frVis[i] = frVis;
-        out.frTxt[i] = frTxt;
+        const float ratio = static_cast<float>((text ? whole[1] : whole[0]) / denominator);
+        if (lane < 2) {
+          (text ? out.ratioTxt : out.ratioVis)[i] = ratio;
+          (text ? out.frTxt : out.frVis)[i] = fr;
+        }
       }
 #pragma unroll
       for (int j = 0; j < kCache; ++j) prev[j] = cur[j];
       prevLength = length;
       prevRow = row;
+      prevMass[0] = whole[0];
+      prevMass[1] = whole[1];
+      prevBad = bad;
     }
   }
 }

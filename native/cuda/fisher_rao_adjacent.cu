@@ -21,35 +21,6 @@ namespace {
 
 using namespace detail;
 
-// Calls f(k0, raw chunk, whole) for the chunks of a row below `limit`: cached ones from registers,
-// the rest from memory. `whole`: the chunk lies wholly below the limit.
-template <typename T, int N, int kCache, int kTeamSize, typename F>
-__device__ __forceinline__ void VisitRow(const typename Chunk<T, N>::Raw (&regs)[kCache], const T* row, std::size_t limit,
-                                         int lane, F&& f) {
-  const std::size_t chunks = (limit + N - 1) / N;
-#pragma unroll
-  for (int j = 0; j < kCache; ++j) {
-    const std::size_t c = lane + static_cast<std::size_t>(j) * kTeamSize;
-    if (c < chunks) f(c * N, regs[j], (c + 1) * N <= limit);
-  }
-  for (std::size_t c = lane + static_cast<std::size_t>(kCache) * kTeamSize; c < chunks; c += kTeamSize)
-    f(c * N, Chunk<T, N>::Load(row + c * N), (c + 1) * N <= limit);
-}
-
-// The same over a pair of rows: f(k0, raw previous chunk, raw current chunk, whole).
-template <typename T, int N, int kCache, int kTeamSize, typename F>
-__device__ __forceinline__ void VisitPair(const typename Chunk<T, N>::Raw (&prev)[kCache], const typename Chunk<T, N>::Raw (&cur)[kCache],
-                                          const T* prevRow, const T* row, std::size_t limit, int lane, F&& f) {
-  const std::size_t chunks = (limit + N - 1) / N;
-#pragma unroll
-  for (int j = 0; j < kCache; ++j) {
-    const std::size_t c = lane + static_cast<std::size_t>(j) * kTeamSize;
-    if (c < chunks) f(c * N, prev[j], cur[j], (c + 1) * N <= limit);
-  }
-  for (std::size_t c = lane + static_cast<std::size_t>(kCache) * kTeamSize; c < chunks; c += kTeamSize)
-    f(c * N, Chunk<T, N>::Load(prevRow + c * N), Chunk<T, N>::Load(row + c * N), (c + 1) * N <= limit);
-}
-
 // Per thread, then per team: the mass of a row below m, its mass over [m, length), and the OR of
 // its entries' bits below the length (SignScreen).
 struct RowMasses {

@@ -346,6 +346,32 @@ export function attentionCases(): AttentionCase[] {
     cases.push({ name: 'tiny step-to-step drift', attn, batch, steps, keys, modality: layout.modality, lengths });
   }
   {
+    // As for fisherRaoAdjacent: −0 entries (screened, then cleared), region masses outside the ratio
+    // form's [2^-32, 2^32] in one region only, float32 chunk sums that overflow, and chunks of one
+    // region (the pure-chunk path) beside mixed ones, with a growing prefix.
+    const r = new Rng(36);
+    const keys = 24; // 4 other, 8 vision, 4 mixed, 8 text: whole chunks of one label at 4 and 8 wide
+    const modality = new Uint8Array(keys);
+    for (let k = 4; k < 12; k++) modality[k] = 1;
+    for (let k = 12; k < 16; k++) modality[k] = k % 2 ? 1 : 2;
+    for (let k = 16; k < keys; k++) modality[k] = 2;
+    const visionScale = [1, 1e-12, 1e-12, 1, 1e36, 1, 1, 3e-10];
+    const textScale = [1, 1, 1e12, 1e12, 1, 1e36, 1e-30, 1];
+    const steps = visionScale.length;
+    const attn = new Float32Array(steps * keys);
+    for (let t = 0; t < steps; t++) {
+      for (let k = 0; k < keys; k++) {
+        const scale = modality[k] === 1 ? visionScale[t]! : modality[k] === 2 ? textScale[t]! : 1;
+        attn[t * keys + k] = scale * r.range(0.2, 1);
+      }
+    }
+    attn[5] = -0;
+    attn[keys + 17] = -0;
+    for (let k = 16; k < 20; k++) attn[5 * keys + k] = 3e38; // a float32 chunk sum overflows
+    const lengths = new Int32Array(steps).map((_, t) => Math.min(keys, 14 + 2 * t));
+    cases.push({ name: 'negative zeros, region masses 1e-30 … 1e37, overflowing chunk sums', attn, batch: 1, steps, keys, modality, lengths });
+  }
+  {
     const r = new Rng(34);
     const keys = 33;
     const modality = new Uint8Array(keys);

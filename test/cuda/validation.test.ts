@@ -51,6 +51,8 @@ const cases: Case[] = [
   { what: 'attentionStats: a length above keys', fn: api.attentionStats as AnyFn, args: [f32(30, 0.2), { ...att, lengths: new Int32Array([5, 5, 5, 6, 5, 5]) }] },
   { what: 'attentionStats: NaN on a vision key', fn: api.attentionStats as AnyFn, args: [withAt(f32(30, 0.2), { 6: NaN }), att] },
   { what: 'attentionStats: negative on a text key of a later row', fn: api.attentionStats as AnyFn, args: [withAt(f32(30, 0.2), { 14: -0.1, 28: NaN }), att] },
+  { what: 'attentionStats: -0 on region keys is fine, a negative text key later is not', fn: api.attentionStats as AnyFn,
+    args: [withAt(f32(130 * 5, 0.2), { 1: -0, 3: -0, 6: -0, 604: -1e-30 }), { ...att, batch: 1, steps: 130 }] },
   { what: 'coordinationScores: mask value 2', fn: api.coordinationScores as AnyFn, args: [{ ...coord(), mask: new Uint8Array([1, 1, 2, 1, 1, 1]) }] },
   { what: 'coordinationScores: bad values in several arrays and tokens (the first token, then the first array, wins)', fn: api.coordinationScores as AnyFn, args: [{ ...coord(), frTxt: withAt(f32(6, 0.1), { 4: NaN }), ratioVis: withAt(f32(6, 0.6), { 4: NaN, 2: Infinity }) }] },
   { what: 'policyLoss: mask value 255', fn: api.policyLoss as AnyFn, args: [{ ...loss(), mask: new Uint8Array([1, 1, 1, 255, 1, 0]) }, grpo] },

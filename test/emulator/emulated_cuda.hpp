@@ -92,6 +92,7 @@ using std::isinf;
 inline float __uint_as_float(unsigned bits) { return __builtin_bit_cast(float, bits); }
 inline float __int_as_float(int bits) { return __builtin_bit_cast(float, bits); }
 inline unsigned __float_as_uint(float v) { return __builtin_bit_cast(unsigned, v); }
+inline int __popc(unsigned v) { return __builtin_popcount(v); }
 inline double __longlong_as_double(long long bits) { return __builtin_bit_cast(double, bits); }
 inline float __fmaf_rn(float a, float b, float c) { return std::fma(a, b, c); }
 inline float __fadd_rn(float a, float b) { return a + b; }
