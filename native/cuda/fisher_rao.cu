@@ -1,7 +1,9 @@
 // fisherRao on the device: one team per pair of rows (p row i, q row i). The team reads both rows
 // once into registers while summing their masses, reduces, and takes the distance from the
 // registers; only rows longer than the registers hold (the block's 4 vectors per thread) read
-// their remainder a second time, from L2.
+// their remainder a second time, from L2. As in fisher_rao_adjacent.cu, entries are screened with
+// one OR per pair (the exact check runs only for flagged rows) and the distance takes the ratio
+// form (row_math.cuh: RatioTerm) when both masses are ordinary.
 #include "common.cuh"
 #include "row_math.cuh"
 
@@ -17,7 +19,7 @@ __global__ void __launch_bounds__(kBlockThreads, 2)
                     float* __restrict__ out, FailureKey* failures) {
   using TeamT = Team<kTeamWarps>;
   using C = Chunk<T, N>;
-  __shared__ double scratch[3 * kTeamWarps];
+  __shared__ double scratch[2 * kTeamWarps];
   const int lane = TeamT::Lane();
   const std::size_t chunks = cols / N;  // N divides cols (the host picks N so)
 
@@ -25,43 +27,78 @@ __global__ void __launch_bounds__(kBlockThreads, 2)
     const T* a = p + row * cols;
     const T* b = q + row * cols;
     typename C::Raw ra[kCache], rb[kCache];
-    // sums[0], sums[1]: masses of the p and q rows; sums[2] > 0: a bad entry was seen.
-    double sums[3] = {0.0, 0.0, 0.0};
+    // The masses of the p and q rows, and the OR of their entries' bits (common.cuh: SignScreen).
+    double sums[2] = {0.0, 0.0};
+    unsigned signBits = 0;
+    auto addMass = [&](std::size_t c, const typename C::Raw& rawA, const typename C::Raw& rawB) {
+      float va[N], vb[N];
+      C::Widen(rawA, va);
+      C::Widen(rawB, vb);
+      sums[0] += SumChunk(va);
+      sums[1] += SumChunk(vb);
+      signBits |= SignScreen(va) | SignScreen(vb);
+    };
 #pragma unroll
     for (int j = 0; j < kCache; ++j) {
       const std::size_t c = lane + static_cast<std::size_t>(j) * TeamT::kSize;
       if (c < chunks) {
         ra[j] = C::Load(a + c * N);
         rb[j] = C::Load(b + c * N);
-        AddPairMass<T, N>(ra[j], rb[j], c * N, cols, sums);
+        addMass(c, ra[j], rb[j]);
       }
     }
     for (std::size_t c = lane + static_cast<std::size_t>(kCache) * TeamT::kSize; c < chunks; c += TeamT::kSize)
-      AddPairMass<T, N>(C::Load(a + c * N), C::Load(b + c * N), c * N, cols, sums);
+      addMass(c, C::Load(a + c * N), C::Load(b + c * N));
     TeamT::Sum(sums, scratch);
 
-    if (sums[2] > 0.0) {  // the smallest key (row, p before q, column) wins
-      RecordBadPair(a, b, cols, static_cast<FailureKey>(row) * 2 * cols, cols, lane, TeamT::kSize, failures, 0);
+    // The exact check, for rows the screen flagged: the smallest key (row, p before q, column) wins.
+    if (TeamT::Any(ScreenFlagsEntry(signBits, sums[0] + sums[1])) &&
+        TeamT::Any(RecordBadPair(a, b, cols, static_cast<FailureKey>(row) * 2 * cols, cols, lane, TeamT::kSize, failures, 0))) {
       if (lane == 0) out[row] = 0.0f;
       continue;
     }
 
-    const Normaliser na = MakeNormaliser(sums[0], static_cast<double>(cols));
-    const Normaliser nb = MakeNormaliser(sums[1], static_cast<double>(cols));
     double d2[1] = {0.0};
-    auto distance = [&](auto fast) {
-      constexpr bool kFast = decltype(fast)::value;
+    // Calls f(c, raw p chunk, raw q chunk) for every chunk: cached ones from registers, the rest
+    // again from memory (L2).
+    auto visit = [&](auto&& f) {
 #pragma unroll
       for (int j = 0; j < kCache; ++j) {
         const std::size_t c = lane + static_cast<std::size_t>(j) * TeamT::kSize;
-        if (c < chunks) d2[0] += PairDistance<kFast, T, N>(ra[j], rb[j], c * N, cols, na, nb);
+        if (c < chunks) f(c, ra[j], rb[j]);
       }
       for (std::size_t c = lane + static_cast<std::size_t>(kCache) * TeamT::kSize; c < chunks; c += TeamT::kSize)
-        d2[0] += PairDistance<kFast, T, N>(C::Load(a + c * N), C::Load(b + c * N), c * N, cols, na, nb);
+        f(c, C::Load(a + c * N), C::Load(b + c * N));
     };
-    if (na.fast && nb.fast) distance(std::true_type{});
-    else distance(std::false_type{});
-    TeamT::Sum(d2, scratch);
+    if (RatioFormApplies(sums[0], sums[1])) {
+      const RatioForm form = MakeRatioForm(sums[0], sums[1]);
+      visit([&](std::size_t, const typename C::Raw& rawA, const typename C::Raw& rawB) {
+        float va[N], vb[N];
+        C::Widen(rawA, va);
+        C::Widen(rawB, vb);
+        float s = 0.0f;
+#pragma unroll
+        for (int e = 0; e < N; ++e) {
+          const float term = RatioTerm(va[e], vb[e], form);
+          s = __fmaf_rn(term, term, s);
+        }
+        d2[0] += s;
+      });
+      TeamT::Sum(d2, scratch);
+      d2[0] *= form.inverseMass;
+    } else {
+      const Normaliser na = MakeNormaliser(sums[0], static_cast<double>(cols));
+      const Normaliser nb = MakeNormaliser(sums[1], static_cast<double>(cols));
+      auto distance = [&](auto fast) {
+        constexpr bool kFast = decltype(fast)::value;
+        visit([&](std::size_t c, const typename C::Raw& rawA, const typename C::Raw& rawB) {
+          d2[0] += PairDistance<kFast, T, N>(rawA, rawB, c * N, cols, na, nb);
+        });
+      };
+      if (na.fast && nb.fast) distance(std::true_type{});
+      else distance(std::false_type{});
+      TeamT::Sum(d2, scratch);
+    }
     if (lane == 0) out[row] = cols == 0 ? 0.0f : FisherRaoFromDistanceSquared(d2[0]);
   }
 }
