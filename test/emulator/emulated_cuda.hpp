@@ -12,7 +12,9 @@
 //   (the fault handler names the block and thread), unwritten memory reads as NaN;
 // - copies and fills must stay inside one device allocation.
 // What it is not: a timing model or a test of memory coherence. Arithmetic is the host's (glibc's
-// expf, no fused multiply-add contraction), so results agree with the GPU's to rounding, not bits.
+// expf, no fused multiply-add contraction), so results agree with the GPU's to rounding, not bits;
+// the PTX approximations of native/cuda/approx_math.cuh are modelled pessimistically instead
+// (include/approx_math.cuh: up to 2 ulp off, where the hardware promises 1).
 //
 // The .cu files are compiled as C++ after one textual rewrite (rewrite_launches.cmake): a launch
 // `kernel<<<grid, block, shared, stream>>>(args)` becomes
