@@ -28,10 +28,17 @@ npx cmake-js rebuild --CDCMAKE_CXX_FLAGS_RELEASE="$flags" --CDCMAKE_MODULE_LINKE
 # Node itself is not instrumented: the runtimes are preloaded, and vitest's forked workers inherit them.
 export LD_PRELOAD="$(gcc -print-file-name=libasan.so):$(gcc -print-file-name=libubsan.so)"
 export ASAN_OPTIONS=detect_leaks=0 UBSAN_OPTIONS=print_stacktrace=1
+# The whole suite at the level this CPU picks; at the levels below it, the kernel suites only
+# (npm run test:kernels): the levels differ in the hot loops alone, and the rest (the runner's
+# training tests above all) is what makes a sanitized pass slow.
 for level in native baseline avx2; do
   echo "== sanitizers, hot loops: $level"
-  if [[ $level == native ]]; then unset DYCO_RL_SIMD; else export DYCO_RL_SIMD=$level; fi
-  # The package test is left out: its child process loads the prebuilt (uninstrumented) binary
-  # with a clean environment, so it would only repeat itself.
-  npx vitest run --pool=forks --exclude test/package-install.test.ts
+  if [[ $level == native ]]; then
+    unset DYCO_RL_SIMD
+    # The package test is left out: its child process loads the prebuilt (uninstrumented) binary
+    # with a clean environment, so it would only repeat itself.
+    npx vitest run --pool=forks --exclude test/package-install.test.ts
+  else
+    DYCO_RL_SIMD=$level npm run test:kernels -- --pool=forks
+  fi
 done

@@ -209,10 +209,10 @@ __global__ void __launch_bounds__(kBlockThreads)
       LoadRow<T, N, kCache, TeamT::kSize>(cur, row, length, lane);
       const std::size_t m = t == 0 ? 0 : (prevLength < length ? prevLength : length);
       const RegionMasses c = SumRegions<T, N, kCache, TeamT>(cur, labels, modality, row, m, length, lane, scratch);
-      const double whole[2] = {c.sums[0] + c.sums[2], c.sums[1] + c.sums[3]};
+      const double rowMass[2] = {c.sums[0] + c.sums[2], c.sums[1] + c.sums[3]};  // each region, below the length
       // Rare path: name every bad region key of this row; the smallest flat index wins. (A bad key
       // of the previous row is named by the team that had it as its current row.)
-      const bool bad = TeamT::Any(ScreenFlagsEntry(c.signBits, whole[0] + whole[1])) &&
+      const bool bad = TeamT::Any(ScreenFlagsEntry(c.signBits, rowMass[0] + rowMass[1])) &&
                        CheckRegionKeys<T, TeamT>(row, length, modality, static_cast<FailureKey>(i) * keys, lane, failures);
 
       // The squared distances of the vision and text regions, when the shifts are taken.
@@ -320,9 +320,9 @@ __global__ void __launch_bounds__(kBlockThreads)
       if (lane < kWarpSize) {
         const bool text = lane & 1;
         const float fr = shifts ? FisherRaoFromDistanceSquared(text ? d2[1] : d2[0]) : 0.0f;
-        const double total = whole[0] + whole[1];
+        const double total = rowMass[0] + rowMass[1];
         const double denominator = total > kRatioFloor ? total : kRatioFloor;
-        const float ratio = static_cast<float>((text ? whole[1] : whole[0]) / denominator);
+        const float ratio = static_cast<float>((text ? rowMass[1] : rowMass[0]) / denominator);
         if (lane < 2) {
           (text ? out.ratioTxt : out.ratioVis)[i] = ratio;
           (text ? out.frTxt : out.frVis)[i] = fr;
@@ -332,8 +332,8 @@ __global__ void __launch_bounds__(kBlockThreads)
       for (int j = 0; j < kCache; ++j) prev[j] = cur[j];
       prevLength = length;
       prevRow = row;
-      prevMass[0] = whole[0];
-      prevMass[1] = whole[1];
+      prevMass[0] = rowMass[0];
+      prevMass[1] = rowMass[1];
       prevBad = bad;
     }
   }

@@ -97,13 +97,14 @@ __device__ __forceinline__ float RatioTerm(float p, float q, const RatioForm& f)
 }
 
 // FR = 4·asin(½·‖√p̂ − √q̂‖), clamped into [0, π] (row_math.hpp: FisherRaoFromDistanceSquared).
-// Up to ‖·‖² = 1 (FR ≤ 2.1) asin's relative condition number stays under 1.1, so float32 sqrtf and
-// asinf (a few ulp by CUDA's error table) of the rounded argument keep the float32 result within a
-// few ulp, at a fraction of the ~150 instructions of float64 sqrt and asin; nearer ‖·‖ = 2 the
-// condition number grows without bound and the float64 form is needed.
+// For ‖·‖² in [2^-100, 1] (FR ≤ 2.1) asin's relative condition number stays under 1.1, so float32
+// sqrtf and asinf (a few ulp by CUDA's error table) of the rounded argument keep the float32 result
+// within a few ulp, at a fraction of the ~150 instructions of float64 sqrt and asin; nearer ‖·‖ = 2
+// the condition number grows without bound, and far below 2^-100 float32 would lose digits to
+// subnormals: the float64 form takes both.
 __device__ __forceinline__ float FisherRaoFromDistanceSquared(double d2) {
   const float d2Float = static_cast<float>(d2);
-  if (d2Float <= 1.0f) return 4.0f * asinf(0.5f * sqrtf(d2Float));
+  if (d2Float <= 1.0f && d2 >= 0x1p-100) return 4.0f * asinf(0.5f * sqrtf(d2Float));
   const double half = 0.5 * sqrt(d2);
   return static_cast<float>(4.0 * asin(half < 1.0 ? half : 1.0));
 }
