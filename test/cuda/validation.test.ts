@@ -51,6 +51,14 @@ const cases: Case[] = [
   { what: 'attentionStats: a length above keys', fn: api.attentionStats as AnyFn, args: [f32(30, 0.2), { ...att, lengths: new Int32Array([5, 5, 5, 6, 5, 5]) }] },
   { what: 'attentionStats: NaN on a vision key', fn: api.attentionStats as AnyFn, args: [withAt(f32(30, 0.2), { 6: NaN }), att] },
   { what: 'attentionStats: negative on a text key of a later row', fn: api.attentionStats as AnyFn, args: [withAt(f32(30, 0.2), { 14: -0.1, 28: NaN }), att] },
+  // Rows longer than a warp's registers hold (1024 entries) go to whole-block teams, whose screen
+  // and exact check take block-wide votes instead of warp votes.
+  { what: 'fisherRao: rows of 2000 (block teams), -0 in one row, NaN in a later one', fn: api.fisherRao as AnyFn,
+    args: [withAt(f32(3 * 2000), { 5: -0, [2000 + 1500]: NaN }), f32(3 * 2000), { rows: 3, cols: 2000 }] },
+  { what: 'fisherRaoAdjacent: rows of 2000 (block teams), -0 early, -Infinity late', fn: api.fisherRaoAdjacent as AnyFn,
+    args: [withAt(f32(4 * 2000), { 17: -0, [2000 + 3]: -0, [2 * 2000 + 1999]: -Infinity }), { batch: 1, steps: 4, width: 2000 }] },
+  { what: 'attentionStats: rows of 2000 keys (block teams), -0 early, NaN on a text key late', fn: api.attentionStats as AnyFn,
+    args: [withAt(f32(4 * 2000, 0.2), { 3: -0, [3 * 2000 + 1800]: NaN }), { batch: 1, steps: 4, keys: 2000, modality: new Uint8Array(2000).map((_, k) => (k < 1000 ? 1 : 2)) }] },
   { what: 'attentionStats: -0 on region keys is fine, a negative text key later is not', fn: api.attentionStats as AnyFn,
     args: [withAt(f32(130 * 5, 0.2), { 1: -0, 3: -0, 6: -0, 604: -1e-30 }), { ...att, batch: 1, steps: 130 }] },
   { what: 'coordinationScores: mask value 2', fn: api.coordinationScores as AnyFn, args: [{ ...coord(), mask: new Uint8Array([1, 1, 2, 1, 1, 1]) }] },

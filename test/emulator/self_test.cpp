@@ -1,5 +1,5 @@
 // Checks the emulator itself (scripts/test-cuda-emulated.sh runs it before test/cuda): that warp
-// shuffles and barriers mean what they mean on a GPU, that every block and thread runs, that fresh
+// shuffles, votes and barriers mean what they mean on a GPU, that every block and thread runs, that fresh
 // device memory reads as NaN, and that each misuse it promises to catch is caught: divergent
 // barriers and shuffles (launch failure), a missing barrier (wrong results under the warps-ahead
 // schedule), a read past an allocation (the process faults), a copy outside an allocation
@@ -64,6 +64,17 @@ __global__ void MissingBarrier(unsigned* out) {
   out[threadIdx.x] = totals[0];
 }
 
+// out[block·256 + thread] = (the warp's vote on "lane 3 of an even warp, or thread 37 of block 1",
+// the block's OR barrier on "thread 200 of block 2").
+__global__ void Votes(int* out) {
+  const unsigned lane = threadIdx.x % 32, warp = threadIdx.x / 32;
+  const int warpVote = __any_sync(0xffffffffu, (warp % 2 == 0 && lane == 3) || (blockIdx.x == 1 && threadIdx.x == 37));
+  const int blockVote = __syncthreads_or(blockIdx.x == 2 && threadIdx.x == 200);
+  int* o = out + 2 * (blockIdx.x * blockDim.x + threadIdx.x);
+  o[0] = warpVote;
+  o[1] = blockVote;
+}
+
 __global__ void BarrierInDivergentCode() {
   if (threadIdx.x < 100) __syncthreads();
   else __syncthreads();  // another barrier
@@ -112,6 +123,24 @@ int main() {
     Expect(sums, "an xor-butterfly of shuffles leaves every lane with its warp's sum");
     Expect(partners, "__shfl_xor_sync(mask, v, 5) reads lane ^ 5");
     Expect(blocks, "shared memory written before __syncthreads is read after it, in every block");
+    cudaFree(d);
+  }
+  {
+    constexpr unsigned kBlocks = 3, kThreads = 256;
+    int* d = nullptr;
+    cudaMalloc(reinterpret_cast<void**>(&d), 2 * kBlocks * kThreads * sizeof(int));
+    Votes * Launch(kBlocks, kThreads, 0, nullptr) | Args(d);
+    std::vector<int> h(2 * kBlocks * kThreads);
+    cudaMemcpyAsync(h.data(), d, h.size() * sizeof(int), cudaMemcpyDeviceToHost, nullptr);
+    bool warpVotes = true, blockVotes = true;
+    for (unsigned b = 0; b < kBlocks; ++b)
+      for (unsigned t = 0; t < kThreads; ++t) {
+        const unsigned warp = t / 32;
+        warpVotes &= h[2 * (b * kThreads + t)] == ((warp % 2 == 0 || (b == 1 && warp == 1)) ? 1 : 0);
+        blockVotes &= h[2 * (b * kThreads + t) + 1] == (b == 2 ? 1 : 0);
+      }
+    Expect(warpVotes, "__any_sync is 1 on every lane of a warp where one lane's predicate holds, 0 elsewhere");
+    Expect(blockVotes, "__syncthreads_or is non-zero on every thread of the block where one thread's predicate holds, 0 elsewhere");
     cudaFree(d);
   }
   {
