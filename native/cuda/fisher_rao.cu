@@ -30,7 +30,7 @@ __global__ void __launch_bounds__(kBlockThreads, 2)
     // The masses of the p and q rows, and the OR of their entries' bits (common.cuh: SignScreen).
     double sums[2] = {0.0, 0.0};
     unsigned signBits = 0;
-    auto addMass = [&](std::size_t c, const typename C::Raw& rawA, const typename C::Raw& rawB) {
+    auto addMass = [&](const typename C::Raw& rawA, const typename C::Raw& rawB) {
       float va[N], vb[N];
       C::Widen(rawA, va);
       C::Widen(rawB, vb);
@@ -44,11 +44,11 @@ __global__ void __launch_bounds__(kBlockThreads, 2)
       if (c < chunks) {
         ra[j] = C::Load(a + c * N);
         rb[j] = C::Load(b + c * N);
-        addMass(c, ra[j], rb[j]);
+        addMass(ra[j], rb[j]);
       }
     }
     for (std::size_t c = lane + static_cast<std::size_t>(kCache) * TeamT::kSize; c < chunks; c += TeamT::kSize)
-      addMass(c, C::Load(a + c * N), C::Load(b + c * N));
+      addMass(C::Load(a + c * N), C::Load(b + c * N));
     TeamT::Sum(sums, scratch);
 
     // The exact check, for rows the screen flagged: the smallest key (row, p before q, column) wins.
