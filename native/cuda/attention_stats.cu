@@ -7,8 +7,8 @@
 // one pass over the current row sums each region's mass below the prefix m and over [m, length)
 // and screens the region entries (common.cuh: SignScreen); the previous row's region masses below m
 // are carried from its own step (summed again only when rows shrink); the shifts take the ratio
-// form (row_math.cuh: RatioTerm) when all four masses are ordinary, else the float-pair/float64
-// form with the uniform rule for empty regions; a screened row goes to the exact check.
+// form (row_math.cuh: RatioTerm) when all four masses are ordinary, else the float64 form with the
+// uniform rule for empty regions; a screened row goes to the exact check.
 #include "common.cuh"
 #include "row_math.cuh"
 
@@ -288,27 +288,22 @@ __global__ void __launch_bounds__(kBlockThreads)
           const Normaliser cv = MakeNormaliser(massCur[0], counts[0]);
           const Normaliser pt = MakeNormaliser(massPrev[1], counts[1]);
           const Normaliser ct = MakeNormaliser(massCur[1], counts[1]);
-          auto distance = [&](auto fast) {
-            constexpr bool kFast = decltype(fast)::value;
-            VisitKeys<T, N, kCache, TeamT::kSize>(prev, cur, labels, modality, prevRow, row, m, m, lane,
-                [&](std::size_t k0, const typename C::Raw& rawP, const typename C::Raw& rawC, const LabelBits& l, bool) {
-                  float vp[N], vc[N];
-                  C::Widen(rawP, vp);
-                  C::Widen(rawC, vc);
-                  float sv = 0.0f, st = 0.0f;
+          VisitKeys<T, N, kCache, TeamT::kSize>(prev, cur, labels, modality, prevRow, row, m, m, lane,
+              [&](std::size_t k0, const typename C::Raw& rawP, const typename C::Raw& rawC, const LabelBits& l, bool) {
+                float vp[N], vc[N];
+                C::Widen(rawP, vp);
+                C::Widen(rawC, vc);
+                float sv = 0.0f, st = 0.0f;
 #pragma unroll
-                  for (int e = 0; e < N; ++e) {
-                    const bool vis = l.Vision(e), in = k0 + e < m;
-                    const float d = SqrtDifference<kFast>(vp[e], vis ? pv : pt, vc[e], vis ? cv : ct);
-                    sv += in & vis ? d * d : 0.0f;
-                    st += in & l.Text(e) ? d * d : 0.0f;
-                  }
-                  d2[0] += sv;
-                  d2[1] += st;
-                });
-          };
-          if (pv.fast && cv.fast && pt.fast && ct.fast) distance(std::true_type{});
-          else distance(std::false_type{});
+                for (int e = 0; e < N; ++e) {
+                  const bool vis = l.Vision(e), in = k0 + e < m;
+                  const float d = SqrtDifference(vp[e], vis ? pv : pt, vc[e], vis ? cv : ct);
+                  sv += in & vis ? d * d : 0.0f;
+                  st += in & l.Text(e) ? d * d : 0.0f;
+                }
+                d2[0] += sv;
+                d2[1] += st;
+              });
           TeamT::Sum(d2, scratch);
           if (counts[0] == 0.0) d2[0] = 0.0;
           if (counts[1] == 0.0) d2[1] = 0.0;

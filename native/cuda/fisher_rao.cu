@@ -89,14 +89,9 @@ __global__ void __launch_bounds__(kBlockThreads, 2)
     } else {
       const Normaliser na = MakeNormaliser(sums[0], static_cast<double>(cols));
       const Normaliser nb = MakeNormaliser(sums[1], static_cast<double>(cols));
-      auto distance = [&](auto fast) {
-        constexpr bool kFast = decltype(fast)::value;
-        visit([&](std::size_t c, const typename C::Raw& rawA, const typename C::Raw& rawB) {
-          d2[0] += PairDistance<kFast, T, N>(rawA, rawB, c * N, cols, na, nb);
-        });
-      };
-      if (na.fast && nb.fast) distance(std::true_type{});
-      else distance(std::false_type{});
+      visit([&](std::size_t c, const typename C::Raw& rawA, const typename C::Raw& rawB) {
+        d2[0] += PairDistance<T, N>(rawA, rawB, c * N, cols, na, nb);
+      });
       TeamT::Sum(d2, scratch);
     }
     if (lane == 0) out[row] = cols == 0 ? 0.0f : FisherRaoFromDistanceSquared(d2[0]);

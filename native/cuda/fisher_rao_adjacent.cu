@@ -11,7 +11,7 @@
 //    OR per pair of entries (common.cuh: SignScreen); the previous row's mass below m is carried from
 //    its own step (its whole mass, when m is its length) and only summed again when rows shrink;
 //  - the distance takes the ratio form (row_math.cuh: RatioTerm) when both masses are ordinary, else
-//    the float-pair/float64 form of SqrtDifference;
+//    the float64 form of SqrtDifference;
 //  - a screened entry sends the pair to the exact check, which records the bad entries below m.
 #include "common.cuh"
 #include "row_math.cuh"
@@ -140,15 +140,10 @@ __global__ void __launch_bounds__(kBlockThreads, 2)
           } else {
             const Normaliser np = MakeNormaliser(massPrev, static_cast<double>(m));
             const Normaliser nc = MakeNormaliser(massCur, static_cast<double>(m));
-            auto distance = [&](auto fast) {
-              constexpr bool kFast = decltype(fast)::value;
-              VisitPair<T, N, kCache, TeamT::kSize>(prev, cur, prevRow, row, m, lane,
-                  [&](std::size_t k0, const typename C::Raw& rawP, const typename C::Raw& rawC, bool) {
-                    d2[0] += PairDistance<kFast, T, N>(rawP, rawC, k0, m, np, nc);
-                  });
-            };
-            if (np.fast && nc.fast) distance(std::true_type{});
-            else distance(std::false_type{});
+            VisitPair<T, N, kCache, TeamT::kSize>(prev, cur, prevRow, row, m, lane,
+                [&](std::size_t k0, const typename C::Raw& rawP, const typename C::Raw& rawC, bool) {
+                  d2[0] += PairDistance<T, N>(rawP, rawC, k0, m, np, nc);
+                });
             TeamT::Sum(d2, scratch);
           }
           fr = FisherRaoFromDistanceSquared(d2[0]);
