@@ -240,21 +240,15 @@ __global__ void __launch_bounds__(kBlockThreads)
           const RatioForm ft = odd ? mine : other;
           VisitKeys<T, N, kCache, TeamT::kSize>(prev, cur, labels, modality, prevRow, row, m, m, lane,
               [&](std::size_t k0, const typename C::Raw& rawP, const typename C::Raw& rawC, const LabelBits& l, bool whole) {
-                float vp[N], vc[N];
-                C::Widen(rawP, vp);
-                C::Widen(rawC, vc);
                 if (whole && (l.template PureVision<N>() || l.template PureText<N>())) {
                   const bool vision = l.template PureVision<N>();
-                  const RatioForm& f = vision ? fv : ft;
-                  float s = 0.0f;
-#pragma unroll
-                  for (int e = 0; e < N; ++e) {
-                    const float term = RatioTerm(vp[e], vc[e], f);
-                    s = __fmaf_rn(term, term, s);
-                  }
+                  const float s = RatioChunkSum<T, N>(rawP, rawC, vision ? fv : ft);
                   d2[0] += vision ? s : 0.0f;
                   d2[1] += vision ? 0.0f : s;
                 } else if (l.vision | l.text) {
+                  float vp[N], vc[N];
+                  C::Widen(rawP, vp);
+                  C::Widen(rawC, vc);
                   // Mixed labels, or the chunk holding m: the terms of keys outside the regions or
                   // past m are dropped by their labels (selects, never products: they may be NaN).
                   const LabelBits in = whole ? l : l.Below(static_cast<unsigned>(m - k0));

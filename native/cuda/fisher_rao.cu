@@ -59,39 +59,21 @@ __global__ void __launch_bounds__(kBlockThreads, 2)
     }
 
     double d2[1] = {0.0};
-    // Calls f(c, raw p chunk, raw q chunk) for every chunk: cached ones from registers, the rest
-    // again from memory (L2).
-    auto visit = [&](auto&& f) {
-#pragma unroll
-      for (int j = 0; j < kCache; ++j) {
-        const std::size_t c = lane + static_cast<std::size_t>(j) * TeamT::kSize;
-        if (c < chunks) f(c, ra[j], rb[j]);
-      }
-      for (std::size_t c = lane + static_cast<std::size_t>(kCache) * TeamT::kSize; c < chunks; c += TeamT::kSize)
-        f(c, C::Load(a + c * N), C::Load(b + c * N));
-    };
     if (RatioFormApplies(sums[0], sums[1])) {
       const RatioForm form = MakeRatioForm(sums[0], sums[1]);
-      visit([&](std::size_t, const typename C::Raw& rawA, const typename C::Raw& rawB) {
-        float va[N], vb[N];
-        C::Widen(rawA, va);
-        C::Widen(rawB, vb);
-        float s = 0.0f;
-#pragma unroll
-        for (int e = 0; e < N; ++e) {
-          const float term = RatioTerm(va[e], vb[e], form);
-          s = __fmaf_rn(term, term, s);
-        }
-        d2[0] += s;
-      });
+      VisitPair<T, N, kCache, TeamT::kSize>(ra, rb, a, b, cols, lane,
+          [&](std::size_t, const typename C::Raw& rawA, const typename C::Raw& rawB, bool) {
+            d2[0] += RatioChunkSum<T, N>(rawA, rawB, form);  // (N divides cols: every chunk is whole)
+          });
       TeamT::Sum(d2, scratch);
       d2[0] *= form.inverseMass;
     } else {
       const Normaliser na = MakeNormaliser(sums[0], static_cast<double>(cols));
       const Normaliser nb = MakeNormaliser(sums[1], static_cast<double>(cols));
-      visit([&](std::size_t c, const typename C::Raw& rawA, const typename C::Raw& rawB) {
-        d2[0] += PairDistance<T, N>(rawA, rawB, c * N, cols, na, nb);
-      });
+      VisitPair<T, N, kCache, TeamT::kSize>(ra, rb, a, b, cols, lane,
+          [&](std::size_t k0, const typename C::Raw& rawA, const typename C::Raw& rawB, bool) {
+            d2[0] += PairDistance<T, N>(rawA, rawB, k0, cols, na, nb);
+          });
       TeamT::Sum(d2, scratch);
     }
     if (lane == 0) out[row] = cols == 0 ? 0.0f : FisherRaoFromDistanceSquared(d2[0]);

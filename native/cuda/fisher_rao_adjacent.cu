@@ -116,24 +116,20 @@ __global__ void __launch_bounds__(kBlockThreads, 2)
             const RatioForm form = MakeRatioForm(massPrev, massCur);
             VisitPair<T, N, kCache, TeamT::kSize>(prev, cur, prevRow, row, m, lane,
                 [&](std::size_t k0, const typename C::Raw& rawP, const typename C::Raw& rawC, bool whole) {
-                  float vp[N], vc[N];
-                  C::Widen(rawP, vp);
-                  C::Widen(rawC, vc);
-                  float s = 0.0f;
                   if (whole) {
-#pragma unroll
-                    for (int e = 0; e < N; ++e) {
-                      const float term = RatioTerm(vp[e], vc[e], form);
-                      s = __fmaf_rn(term, term, s);
-                    }
+                    d2[0] += RatioChunkSum<T, N>(rawP, rawC, form);
                   } else {  // the chunk holding m: selects, never products (entries past m may be NaN)
+                    float vp[N], vc[N];
+                    C::Widen(rawP, vp);
+                    C::Widen(rawC, vc);
+                    float s = 0.0f;
 #pragma unroll
                     for (int e = 0; e < N; ++e) {
                       const float term = k0 + e < m ? RatioTerm(vp[e], vc[e], form) : 0.0f;
                       s = __fmaf_rn(term, term, s);
                     }
+                    d2[0] += s;
                   }
-                  d2[0] += s;
                 });
             TeamT::Sum(d2, scratch);
             d2[0] *= form.inverseMass;

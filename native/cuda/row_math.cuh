@@ -76,6 +76,22 @@ __device__ __forceinline__ float RatioTerm(float p, float q, const RatioForm& f)
   return numerator * ApproxReciprocal(denominator);
 }
 
+// Σ t² over two whole chunks (every entry in range), as a float32 sum.
+template <typename T, int N>
+__device__ __forceinline__ float RatioChunkSum(const typename Chunk<T, N>::Raw& rawP, const typename Chunk<T, N>::Raw& rawQ,
+                                               const RatioForm& f) {
+  float vp[N], vq[N];
+  Chunk<T, N>::Widen(rawP, vp);
+  Chunk<T, N>::Widen(rawQ, vq);
+  float s = 0.0f;
+#pragma unroll
+  for (int e = 0; e < N; ++e) {
+    const float term = RatioTerm(vp[e], vq[e], f);
+    s = __fmaf_rn(term, term, s);
+  }
+  return s;
+}
+
 // FR = 4·asin(½·‖√p̂ − √q̂‖), clamped into [0, π] (row_math.hpp: FisherRaoFromDistanceSquared).
 // For ‖·‖² in [2^-100, 1] (FR ≤ 2.1) asin's relative condition number stays under 1.1, so float32
 // sqrtf and asinf (a few ulp by CUDA's error table) of the rounded argument keep the float32 result
