@@ -3,8 +3,9 @@
 #
 #   source .device/env.sh && bash scripts/gpu-check.sh [phase ...]
 #
-# Phases, in this order by default: variant (below), build (clean, sm_90, DYCO_CUDA=ON, the
-# LibTorch baseline, no runner), test (vitest run test/cuda), bench (the GPU benchmark, JSON included), runner (below),
+# Phases, in this order by default: variant (below), build (clean, sm_90, DYCO_CUDA=ON, no runner:
+# the kernel addon, then the benchmark's LibTorch baseline as its own target, so that it cannot
+# stop the rest), test (vitest run test/cuda), bench (the GPU benchmark, JSON included), runner (below),
 # memcheck and racecheck (compute-sanitizer over test/cuda). Optional: logits (issue 7 alone: the
 # logitsPolicyLoss CUDA tests and its benchmark cases, so one call checks them), runner (builds the
 # LibTorch runner against the machine's CUDA LibTorch, runs its tests and its quick benchmark on
@@ -63,8 +64,39 @@ run_phase() {
 }
 
 built() { [[ -f build/Release/dyco_rl.node ]]; }
-build_command=(bash -c 'rm -rf build && cmake-js compile --CDCMAKE_CUDA_ARCHITECTURES=90-real --CDDYCO_CUDA=ON --CDDYCO_TORCH=OFF --CDDYCO_BENCH_TORCH=AUTO')
-ensure_built() { built || run_phase build "${build_command[@]}"; }
+# (a string, not an array, so that the exported functions below see it in the phases' own shells)
+export GPU_CHECK_CUDA_FLAGS="--CDCMAKE_CUDA_ARCHITECTURES=90-real --CDDYCO_CUDA=ON"
+# The kernel addon alone first, so that nothing about the machine's LibTorch (its CMake config, its
+# headers) can keep the CUDA tests from running: LibTorch is looked for at configure time (for the
+# baseline), and only when that configure fails is it configured again without LibTorch.
+# `cmake-js configure` + `cmake-js build`, never `compile`: compile answers any failure with a clean
+# rebuild of everything (twice the time for nothing), and on an existing build it only builds,
+# keeping the old configuration whatever the flags say.
+build_addon() {
+  rm -rf build
+  if ! cmake-js configure $GPU_CHECK_CUDA_FLAGS --CDDYCO_TORCH=OFF --CDDYCO_BENCH_TORCH=AUTO; then
+    echo "-- dyco-rl gpu-check: configuring with the LibTorch baseline failed; configuring again without it"
+    rm -rf build
+    cmake-js configure $GPU_CHECK_CUDA_FLAGS --CDDYCO_TORCH=OFF --CDDYCO_BENCH_TORCH=OFF || return 1
+  fi
+  cmake-js build --target dyco_rl
+}
+# Then the LibTorch baseline of the benchmark, its own target (the benchmark runs without it).
+build_baseline() { cmake-js build --target dyco_bench_torch; }
+# The runner: the same build tree configured again with it (the kernel addon is not rebuilt).
+build_runner() {
+  cmake-js configure $GPU_CHECK_CUDA_FLAGS --CDDYCO_TORCH=ON --CDDYCO_BENCH_TORCH=AUTO && cmake-js build --target dyco_runner
+}
+export -f build_addon build_baseline build_runner  # (run_phase runs them under timeout, in a child bash)
+build_phases() {
+  build_tried=1
+  run_phase build bash -c build_addon
+  grep -aE "dyco-rl .*: (CUDA kernels|GPU benchmark)|dyco-rl gpu-check" "$out/build.log" | sed 's/^-- /  - /' | awk '!seen[$0]++' >> "$summary"
+  if grep -aq "GPU benchmark's LibTorch baseline ON" "$out/build.log"; then
+    run_phase baseline-build bash -c build_baseline
+  fi
+}
+ensure_built() { built || [[ -n ${build_tried:-} ]] || build_phases; }  # (a failed build is not tried again)
 
 # vitest output lines worth keeping in the summary.
 test_counts() { sed -e 's/\x1b\[[0-9;]*m//g' "$1" | grep -aE "^ *(Test Files|Tests|Duration) " | sed 's/^ */  - /'; }
@@ -87,8 +119,7 @@ for phase in "${phases[@]}"; do
       fi
       ;;
     build)
-      run_phase build "${build_command[@]}"
-      grep -aE "dyco-rl .*: (CUDA kernels|GPU benchmark)" "$out/build.log" | sed 's/^-- /  - /' >> "$summary"
+      build_phases
       ;;
     test)
       ensure_built
@@ -114,16 +145,16 @@ for phase in "${phases[@]}"; do
       # The LibTorch runner against the machine's CUDA LibTorch (PyTorch's), which the kernel build
       # leaves out: its tests run on CUDA there ('auto'), trainStep through the CUDA logits kernel.
       ensure_built
-      run_phase runner-build cmake-js compile --CDCMAKE_CUDA_ARCHITECTURES=90-real --CDDYCO_CUDA=ON --CDDYCO_TORCH=ON --CDDYCO_BENCH_TORCH=AUTO
+      run_phase runner-build bash -c build_runner
       grep -aE "dyco-rl .*: (runner|LibTorch)" "$out/runner-build.log" | sed 's/^-- /  - /' >> "$summary"
       # Which CUDA runtime the runner's kernels bound to: the static one linked into dyco_cuda, or
       # LibTorch's shared libcudart (GNU ld takes the first definition it sees on the link line).
       {
         echo "NEEDED:"; readelf -d build/Release/dyco_runner.node | grep NEEDED
         echo "undefined cuda* symbols (resolved at load time, i.e. by a shared runtime):"
-        nm -D --undefined-only build/Release/dyco_runner.node | grep -E ' (cuda|__cuda)' | head -40
+        nm -D --undefined-only build/Release/dyco_runner.node | grep -E ' U (cuda|__cuda)' | head -40
       } > "$out/runner-linkage.log" 2>&1
-      echo "  - runner linkage: $(grep -c libcudart "$out/runner-linkage.log") libcudart NEEDED entries, $(grep -cE ' (cuda|__cuda)' "$out/runner-linkage.log") undefined cuda symbols (runner-linkage.log)" >> "$summary"
+      echo "  - runner linkage: $(grep -c libcudart "$out/runner-linkage.log") libcudart NEEDED entries, $(grep -cE ' U (cuda|__cuda)' "$out/runner-linkage.log") undefined cuda symbols (runner-linkage.log)" >> "$summary"
       run_phase runner-test "${vitest[@]}" run test/policy.test.ts test/trainer.test.ts
       test_counts "$out/runner-test.log" >> "$summary"
       run_phase runner-bench "${tsx[@]}" bench/runner.ts --quick --device cuda --out "$results/bench-runner.json"
