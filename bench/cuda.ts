@@ -13,7 +13,7 @@
  *   --reps <n>         timed reps per measurement (default 20; quick: 5)
  *   --require          exit 1 when no GPU can be used (default: say why and exit 0)
  */
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, renameSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { cpus } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -129,6 +129,14 @@ interface Row {
   memory?: { kernel: number; torch: number | null; ratio: number | null };
   maxRelDiffVsCpu: number;
   note?: string;
+}
+
+/** A case that threw instead of giving a row: what it was and why. */
+interface FailedCase {
+  kernel: string;
+  size: string;
+  dtype: Dtype;
+  error: string;
 }
 
 const cuda = { device: 'cuda' } as const;
@@ -493,12 +501,24 @@ async function main(): Promise<void> {
   const filter = args.filter?.toLowerCase();
   const cases = allCases().filter((c) => (!args.quick || c.tier === 'small') && (!filter || `${c.kernel} ${c.size} ${c.dtype}`.toLowerCase().includes(filter)));
   const rows: Row[] = [];
+  const failures: FailedCase[] = [];
+  // The JSON is rewritten after every case (atomically: a temporary file renamed over it), so a run
+  // cut short (the GPU machine's time limit, a crash) still leaves every case measured so far, with
+  // `complete: false`.
+  mkdirSync(dirname(outFile), { recursive: true });
+  const save = (complete: boolean): void => {
+    const json = { ...header, complete, casesPlanned: cases.length, units: { time: 'ms (median of the reps)', bandwidth: 'GB/s = 1e9 bytes/s' }, rows, failures };
+    writeFileSync(`${outFile}.partial`, `${JSON.stringify(json, null, 2)}\n`);
+    renameSync(`${outFile}.partial`, outFile);
+  };
   for (const [i, c] of cases.entries()) {
     process.stderr.write(`[${i + 1}/${cases.length}] ${c.kernel} ${c.size} ${c.dtype} … `);
-    const p = c.prepare();
+    let p: ReturnType<typeof c.prepare> | undefined;
     try {
+      const prepared = c.prepare();
+      p = prepared;
       const maxRelDiffVsCpu = await p.check();
-      const kernel = stats(addon.timeCudaCalls(() => disposeAll(p.run()), timing));
+      const kernel = stats(addon.timeCudaCalls(() => disposeAll(prepared.run()), timing));
       const copy = stats(addon.timeCudaCopy(p.bytesRead, timing));
       let torchStats: Stats | null = null;
       let note: string | undefined;
@@ -556,9 +576,18 @@ async function main(): Promise<void> {
         memory,
       });
       process.stderr.write(`${formatTime(kernel.medianMs)} (${(100 * copyFraction).toFixed(0)}% copy${torchSpeedup ? `, ${torchSpeedup.toFixed(1)}× LibTorch` : ''})\n`);
-    } finally {
-      p.dispose();
+    } catch (error) {
+      // One case's failure (a CUDA error, a wrong result) is recorded and the others still run.
+      const message = error instanceof Error ? error.message : String(error);
+      failures.push({ kernel: c.kernel, size: c.size, dtype: c.dtype, error: message });
+      process.stderr.write(`FAILED: ${message}\n`);
     }
+    try {
+      p?.dispose();
+    } catch (error) {
+      failures.push({ kernel: c.kernel, size: c.size, dtype: c.dtype, error: `dispose: ${error instanceof Error ? error.message : String(error)}` });
+    }
+    save(false);
   }
 
   const head = ['kernel', 'size', 'dtype', 'moved', 'CUDA', 'GB/s', 'copy', '%copy', 'LibTorch', '×LibTorch', '≥80%copy', '≥5×LibTorch'];
@@ -597,9 +626,10 @@ async function main(): Promise<void> {
   }
   console.log('peak extra memory: kernel = high-water mark of the stream-ordered pool over one call minus its use before (cudaMemPoolAttrUsedMemHigh);');
   console.log('LibTorch = growth of used device memory (cudaMemGetInfo) over one run after emptying its caching allocator.');
-  mkdirSync(dirname(outFile), { recursive: true });
-  writeFileSync(outFile, `${JSON.stringify({ ...header, units: { time: 'ms (median of the reps)', bandwidth: 'GB/s = 1e9 bytes/s' }, rows }, null, 2)}\n`);
+  for (const f of failures) console.log(`FAILED: ${f.kernel} ${f.size} ${f.dtype}: ${f.error}`);
+  save(true);
   console.log(`\nJSON: ${outFile}`);
+  if (failures.length) process.exitCode = 1;
 }
 
 await main();
