@@ -17,8 +17,9 @@ FILE lies in [LO, HI] (the hot loop's body), leaving out:
 It is a static count: each instruction once, both sides of a branch included unless excluded, so
 it bounds the work of one pass through the range from above when the range holds no loops.
 
-usage: hot_path.py SASS FUNCTION_SUBSTRING FILE LO HI [EXCL ...]
-       (scripts/sass/disassemble.sh writes SASS with line information)
+usage: hot_path.py [--by-line N] SASS FUNCTION_SUBSTRING FILE LO HI [EXCL ...]
+       (scripts/sass/disassemble.sh writes SASS with line information; --by-line N also lists the
+       N source lines holding the most instructions; scripts/sass/counts.py runs the README's table)
 """
 import collections
 import re
@@ -48,12 +49,8 @@ def parse_exclusions(args, default_file):
     return excluded
 
 
-def main(argv):
-    if len(argv) < 6:
-        sys.exit(__doc__)
-    sass_path, function, file, lo, hi = argv[1], argv[2], argv[3], int(argv[4]), int(argv[5])
-    excluded = parse_exclusions(argv[6:], file)
-    text = open(sass_path).read()
+def count_hot_path(text, function, file, lo, hi, excluded):
+    """The instructions kept, as (opcode, innermost source frame (file, line)) pairs."""
     divergent_targets = set(re.findall(r'BRA\.DIV\s+\S+,\s*`\((\.L_x_\d+)\)', text))
 
     inside = collecting = skipping = divergent = False
@@ -104,14 +101,38 @@ def main(argv):
         if any(n in excluded[f.rsplit('/', 1)[-1]] for chain in frames for f, n in chain):
             continue
         base = op.split('.')[0]
-        kept.append((base, base == 'MOV' and re.search(r',\s*0x[0-9a-f]+\s*$', operands) is not None))
+        kept.append((base, base == 'MOV' and re.search(r',\s*0x[0-9a-f]+\s*$', operands) is not None, frames[0][0]))
+    return [(base, frame) for base, _, frame in kept]
 
+
+def summary(kept):
     categories = collections.Counter()
     for base, _ in kept:
         categories[next((name for name, ops in CATEGORIES.items() if base in ops), 'integer/control')] += 1
     ops = collections.Counter(base for base, _ in kept)
-    print(f'{len(kept)} instructions:', ' '.join(f'{k}={v}' for k, v in categories.most_common()))
-    print('  most frequent:', ' '.join(f'{k}={v}' for k, v in ops.most_common(12)))
+    return (f'{len(kept)} instructions: ' + ' '.join(f'{k}={v}' for k, v in categories.most_common()) +
+            '\n  most frequent: ' + ' '.join(f'{k}={v}' for k, v in ops.most_common(12)))
+
+
+def by_line(kept, most):
+    """The source lines (innermost frame: the code itself, not where it was inlined) holding most instructions."""
+    lines = collections.Counter(f'{f.rsplit("/", 1)[-1]}:{n}' for _, (f, n) in kept)
+    return '\n'.join(f'  {count:5d}  {where}' for where, count in lines.most_common(most))
+
+
+def main(argv):
+    most = 0
+    if '--by-line' in argv:
+        at = argv.index('--by-line')
+        most = int(argv[at + 1])
+        argv = argv[:at] + argv[at + 2:]
+    if len(argv) < 6:
+        sys.exit(__doc__)
+    sass_path, function, file, lo, hi = argv[1], argv[2], argv[3], int(argv[4]), int(argv[5])
+    kept = count_hot_path(open(sass_path).read(), function, file, lo, hi, parse_exclusions(argv[6:], file))
+    print(summary(kept))
+    if most:
+        print(f'source lines with the most instructions:\n{by_line(kept, most)}')
 
 
 if __name__ == '__main__':
