@@ -1,7 +1,11 @@
-// fisherRaoAdjacent on the device. A team walks a run of consecutive steps of one sequence and keeps
-// the previous row in registers, so each row is read from memory once: as the current row of its
-// pair, then reused from registers as the previous row of the next one. Only the first pair of a
-// run reads its previous row again (from L2: the team that ended on it ran at the same time).
+// fisherRaoAdjacent on the device. A team walks a run of consecutive steps of one sequence, so each
+// row is read from DRAM once: as the current row of its pair, and a step later once more, as the
+// previous row of the next pair, from L1 if it is still there (the same threads loaded it one step
+// earlier, and a step reads a few KiB per warp against an L1 of up to 256 KiB). Copying the
+// cached chunks from register to register instead cost more than the loads: the compiler rotated
+// them through a third set of registers, 58–65 more instructions a 1024-entry step (static SASS
+// counts, scripts/sass/counts.py). Only the first pair of a run reads its previous row from farther
+// away (L2: the team that ended on it ran at the same time).
 //
 // The kernel is bound by instructions, not memory, unless each entry costs few of them: at H200
 // bandwidth a multiprocessor must finish a bfloat16 entry in ~16 lane-instructions (~31 for float32).
@@ -93,6 +97,9 @@ __global__ void __launch_bounds__(kBlockThreads, 2)
       const std::size_t i = b * steps + t;
       const std::size_t length = RowLength(lengths, i, width, lane == 0, failures, 0);
       const T* row = x + i * width;
+      // (the run's first previous row was loaded above; the others were loaded by these threads a
+      // step ago, so they should come from L1: see the top of the file)
+      if (t > t0) LoadRow<T, N, kCache, TeamT::kSize>(prev, prevRow, prevLength, lane);
       LoadRow<T, N, kCache, TeamT::kSize>(cur, row, length, lane);
       const std::size_t m = t == 0 ? 0 : (prevLength < length ? prevLength : length);
       const RowMasses c = SumRow<T, N, kCache, TeamT>(cur, row, m, length, lane, scratch);
@@ -146,8 +153,6 @@ __global__ void __launch_bounds__(kBlockThreads, 2)
         }
       }
       if (lane == 0) out[i] = fr;
-#pragma unroll
-      for (int j = 0; j < kCache; ++j) prev[j] = cur[j];
       prevLength = length;
       prevRow = row;
       prevMass = c.sums[0] + c.sums[1];
