@@ -13,11 +13,14 @@ stops the script):
   - rows that shrink (the previous row summed again),
   - the float64 forms for zero-mass or extreme rows, the float64 sum of a chunk whose float32 sum
     overflowed, and FR's float64 fallback near π.
-Two counts per kernel and type where the compiler shares code between whole chunks and the chunk
-holding m: with and without that chunk's lines (the true count lies between).
+Two counts per kernel and type where the compiler shares code between whole chunks and the chunks
+holding m (or mixing regions): with and without those chunks' lines (the true count lies between).
+The MUFU column checks which count to believe: the ratio form takes 3 MUFU operations per entry,
+~96 a step, so a count with far fewer left out lines the compiler shares with the common path.
 
 usage: counts.py [--by-line N]   (NVDISASM and DYCO_SASS_RETAG as for disassemble.sh)
 """
+import argparse
 import collections
 import os
 import re
@@ -49,10 +52,9 @@ KERNELS = [
             ('attention_stats.cu', 'block', '} else if (oneRange) {'),  # mixed chunks and the chunks holding m or the length
             ('attention_stats.cu', 'line', 'CheckRegionKeys<T, TeamT>(row, length, modality'),
             ('attention_stats.cu', 'block', 'if (m < prevLength) {'),
-            ('attention_stats.cu', 'block', '} else if (l.vision | l.text) {'),
             ('attention_stats.cu', 'else', 'if (RatioFormApplies(massPrev[0], massCur[0])'),
         ],
-        'boundary': [],
+        'boundary': [('attention_stats.cu', 'block', '} else if (l.vision | l.text) {')],  # mixed chunks and the chunk holding m
     },
     {
         'name': 'fisherRaoAdjacent',
@@ -158,8 +160,10 @@ def disassemble(source):
 
 
 def main(argv):
-    most = int(argv[argv.index('--by-line') + 1]) if '--by-line' in argv else 0
-    print(f'{"kernel":<20} {"type":<9} {"per 1024-entry step":>20} {"per entry":>10}')
+    parser = argparse.ArgumentParser(description=__doc__.split('\n')[0], epilog=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument('--by-line', type=int, default=0, metavar='N', help='also list the N source lines holding the most instructions')
+    most = parser.parse_args(argv[1:]).by_line
+    print(f'{"kernel":<20} {"type":<9} {"per 1024-entry step":>20} {"per entry":>10} {"MUFU":>10}')
     for k in KERNELS:
         text = disassemble(k['source'])
         lines = source_lines(k['source'])
@@ -168,15 +172,16 @@ def main(argv):
         rare = exclusions(SHARED_RARE + k['rare'])
         with_boundary = exclusions(SHARED_RARE + k['rare'] + k['boundary'])
         for dtype, function in k['functions'].items():
-            counts = []
+            counts, mufu = [], []
             for excluded in ([with_boundary, rare] if k['boundary'] else [rare]):
                 kept = count_hot_path(text, function, k['source'], step[0], step[1], excluded)
                 if not kept:
                     sys.exit(f'counts.py: nothing counted for {function} in {k["source"]}: was it renamed?')
                 counts.append(len(kept))
+                mufu.append(sum(op == 'MUFU' for op, _ in kept))
             total = '–'.join(str(c) for c in counts)
             per_entry = '–'.join(f'{c / ENTRIES_PER_LANE:.0f}' for c in counts)
-            print(f'{k["name"]:<20} {dtype:<9} {total:>20} {per_entry:>10}')
+            print(f'{k["name"]:<20} {dtype:<9} {total:>20} {per_entry:>10} {"–".join(map(str, mufu)):>10}')
             if most:
                 print(by_line(kept, most))
 

@@ -21,6 +21,7 @@ usage: hot_path.py [--by-line N] SASS FUNCTION_SUBSTRING FILE LO HI [EXCL ...]
        (scripts/sass/disassemble.sh writes SASS with line information; --by-line N also lists the
        N source lines holding the most instructions; scripts/sass/counts.py runs the README's table)
 """
+import argparse
 import collections
 import re
 import sys
@@ -121,18 +122,21 @@ def by_line(kept, most):
 
 
 def main(argv):
-    most = 0
-    if '--by-line' in argv:
-        at = argv.index('--by-line')
-        most = int(argv[at + 1])
-        argv = argv[:at] + argv[at + 2:]
-    if len(argv) < 6:
-        sys.exit(__doc__)
-    sass_path, function, file, lo, hi = argv[1], argv[2], argv[3], int(argv[4]), int(argv[5])
-    kept = count_hot_path(open(sass_path).read(), function, file, lo, hi, parse_exclusions(argv[6:], file))
+    parser = argparse.ArgumentParser(description='Counts the SASS instructions of a kernel\'s hot path.', epilog=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument('--by-line', type=int, default=0, metavar='N', help='also list the N source lines holding the most instructions')
+    parser.add_argument('sass')
+    parser.add_argument('function', help='a substring of the kernel\'s mangled name')
+    parser.add_argument('file', help='the kernel\'s source file (its name)')
+    parser.add_argument('lo', type=int)
+    parser.add_argument('hi', type=int)
+    parser.add_argument('excluded', nargs='*', help='N, A-B or other.cuh:A-B')
+    args = parser.parse_args(argv[1:])
+    with open(args.sass) as f:
+        kept = count_hot_path(f.read(), args.function, args.file, args.lo, args.hi, parse_exclusions(args.excluded, args.file))
     print(summary(kept))
-    if most:
-        print(f'source lines with the most instructions:\n{by_line(kept, most)}')
+    if args.by_line:
+        print(f'source lines with the most instructions:\n{by_line(kept, args.by_line)}')
 
 
 if __name__ == '__main__':
