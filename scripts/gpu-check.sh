@@ -5,11 +5,12 @@
 #
 # Phases, in this order by default: variant (below), build (clean, sm_90, DYCO_CUDA=ON, no runner:
 # the kernel addon, then the benchmark's LibTorch baseline as its own target, so that it cannot
-# stop the rest), test (vitest run test/cuda), bench (the GPU benchmark, JSON included), runner (below),
-# memcheck and racecheck (compute-sanitizer over test/cuda). Optional: logits (issue 7 alone: the
-# logitsPolicyLoss CUDA tests and its benchmark cases, so one call checks them), runner (builds the
-# LibTorch runner against the machine's CUDA LibTorch, runs its tests and its quick benchmark on
-# CUDA), suite (the whole suite with DYCO_RL_DEVICE=cuda), synccheck, initcheck. variant: the
+# stop the rest), test (vitest run test/cuda), bench (the GPU benchmark, JSON included), runner
+# (the LibTorch runner built against the machine's CUDA LibTorch, in the background from the end of
+# the build phase on; then its tests and its quick benchmark on CUDA), memcheck and racecheck
+# (compute-sanitizer over test/cuda). Optional: logits (issue 7 alone: the logitsPolicyLoss CUDA
+# tests and its benchmark cases, so one call checks them), suite (the whole suite with
+# DYCO_RL_DEVICE=cuda), synccheck, initcheck. variant: the
 # prebuilt CUDA variant as an installed package gets it, chosen by the loader itself (there is no
 # npm here to pack and install it): it needs prebuilds/ carried (built where the device tool runs
 # with `DYCO_PREBUILD_CUDA_ARCHITECTURES=90-real npm run prebuild`) and no local build yet, since a
@@ -83,9 +84,11 @@ build_addon() {
 }
 # Then the LibTorch baseline of the benchmark, its own target (the benchmark runs without it).
 build_baseline() { cmake-js build --target dyco_bench_torch; }
-# The runner: the same build tree configured again with it (the kernel addon is not rebuilt).
+# The runner: the same build tree configured again with it (the kernel addon is not rebuilt, so
+# the GPU phases can use it meanwhile). At most GPU_CHECK_RUNNER_JOBS compiler processes when set.
 build_runner() {
-  cmake-js configure $GPU_CHECK_CUDA_FLAGS --CDDYCO_TORCH=ON --CDDYCO_BENCH_TORCH=AUTO && cmake-js build --target dyco_runner
+  cmake-js configure $GPU_CHECK_CUDA_FLAGS --CDDYCO_TORCH=ON --CDDYCO_BENCH_TORCH=AUTO &&
+    cmake-js build --target dyco_runner ${GPU_CHECK_RUNNER_JOBS:+--parallel $GPU_CHECK_RUNNER_JOBS}
 }
 export -f build_addon build_baseline build_runner  # (run_phase runs them under timeout, in a child bash)
 build_phases() {
@@ -95,6 +98,18 @@ build_phases() {
   if grep -aq "GPU benchmark's LibTorch baseline ON" "$out/build.log"; then
     run_phase baseline-build bash -c build_baseline
   fi
+  built && wants runner && start_runner_build
+}
+wants() { [[ " ${phases[*]} " == *" $1 "* ]]; }
+# The runner's build takes minutes of CPU and no GPU: it runs in the background, on half the cores
+# (the benchmark's timing needs a free core, its CPU reference check some more), while the GPU
+# phases run, and the runner phase waits for it. Logged as runner-build.log all the same.
+runner_build_pid=
+start_runner_build() {
+  runner_build_t0=$SECONDS
+  GPU_CHECK_RUNNER_JOBS=$(( ($(nproc) + 1) / 2 )) timeout --kill-after=15 $((budget - SECONDS)) bash -c build_runner \
+    > "$out/runner-build.log" 2>&1 &
+  runner_build_pid=$!
 }
 ensure_built() { built || [[ -n ${build_tried:-} ]] || build_phases; }  # (a failed build is not tried again)
 
@@ -145,7 +160,14 @@ for phase in "${phases[@]}"; do
       # The LibTorch runner against the machine's CUDA LibTorch (PyTorch's), which the kernel build
       # leaves out: its tests run on CUDA there ('auto'), trainStep through the CUDA logits kernel.
       ensure_built
-      run_phase runner-build bash -c build_runner
+      if [[ -n $runner_build_pid ]]; then
+        t0=$SECONDS
+        wait "$runner_build_pid"
+        rc=$?
+        echo "- **runner-build**: rc $rc, in the background from $runner_build_t0 s (waited $((SECONDS - t0)) s for it here)" >> "$summary"
+      else
+        run_phase runner-build bash -c build_runner
+      fi
       grep -aE "dyco-rl .*: (runner|LibTorch)" "$out/runner-build.log" | sed 's/^-- /  - /' >> "$summary"
       # Which CUDA runtime the runner's kernels bound to: the static one linked into dyco_cuda, or
       # LibTorch's shared libcudart (GNU ld takes the first definition it sees on the link line).
