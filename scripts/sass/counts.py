@@ -91,23 +91,32 @@ def source_lines(name):
         return f.read().split('\n')
 
 
-def find(lines, pattern, name):
+def find_all(lines, pattern, name):
     hits = [i for i, line in enumerate(lines) if pattern in line]
+    if not hits:
+        sys.exit(f'counts.py: no line of {name} holds {pattern!r}: update the pattern')
+    return hits
+
+
+def find(lines, pattern, name):
+    hits = find_all(lines, pattern, name)
     if len(hits) != 1:
         sys.exit(f'counts.py: {len(hits)} lines of {name} hold {pattern!r} (want exactly one): update the pattern')
     return hits[0]
 
 
-def block_end(lines, start):
-    """The line closing the brace opened on line `start`, following `} else {` chains."""
+def block_close(lines, start, through_else=True):
+    """The line closing the brace opened on line `start`: after any `} else {` chain, or with
+    through_else=False where that brace itself closes (the line of the `} else {` that follows)."""
     depth = 0
     for i in range(start, len(lines)):
         code = re.sub(r'//.*', '', lines[i])
         if i == start:
             code = re.sub(r'^\s*\}', '', code)  # (a `} else {` line opens its block)
         for ch in code:
-            depth += ch == '{'
-            depth -= ch == '}'
+            depth += (ch == '{') - (ch == '}')
+            if depth == 0 and ch == '}' and not through_else:
+                return i
         if depth == 0:
             return i
     sys.exit(f'counts.py: no closing brace for line {start + 1}')
@@ -118,31 +127,19 @@ def locate(locator):
     name, kind, pattern = locator[:3]
     lines = source_lines(name)
     if kind == 'each':  # every line holding the pattern, and the lines after it
-        hits = [i for i, line in enumerate(lines) if pattern in line]
-        if not hits:
-            sys.exit(f'counts.py: no line of {name} holds {pattern!r}: update the pattern')
-        return [(name, i + 1, i + locator[3]) for i in hits]
+        return [(name, i + 1, i + locator[3]) for i in find_all(lines, pattern, name)]
     start = find(lines, pattern, name)
     if kind == 'line':
         return [(name, start + 1, start + 1)]
     if kind == 'lines':
         return [(name, start + 1, start + locator[3])]
     if kind == 'block':
-        return [(name, start + 1, block_end(lines, start) + 1)]
+        return [(name, start + 1, block_close(lines, start) + 1)]
     if kind == 'else':  # the else part of the if statement opened at the pattern
-        depth, closing = 0, None
-        for i in range(start, len(lines)):  # the line where the if's own block closes
-            for ch in re.sub(r'//.*', '', lines[i]):
-                depth += ch == '{'
-                depth -= ch == '}'
-                if depth == 0 and ch == '}':
-                    closing = i
-                    break
-            if closing is not None:
-                break
-        if closing is None or not re.search(r'\}\s*else\b', lines[closing]):
+        closing = block_close(lines, start, through_else=False)
+        if not re.search(r'\}\s*else\b', lines[closing]):
             sys.exit(f'counts.py: the if at {name}:{start + 1} has no else')
-        return [(name, closing + 1, block_end(lines, closing) + 1)]
+        return [(name, closing + 1, block_close(lines, closing) + 1)]
     sys.exit(f'counts.py: unknown locator {locator}')
 
 
@@ -150,7 +147,7 @@ def exclusions(locators):
     excluded = collections.defaultdict(set)  # (hot_path looks up every file an instruction came from)
     for locator in locators:
         for name, first, last in locate(locator):
-            excluded.setdefault(name, set()).update(range(first, last + 1))
+            excluded[name].update(range(first, last + 1))
     return excluded
 
 
@@ -168,7 +165,7 @@ def main(argv):
         text = disassemble(k['source'])
         lines = source_lines(k['source'])
         first = find(lines, k['step'], k['source'])
-        step = (first + 1, block_end(lines, first) + 1)
+        step = (first + 1, block_close(lines, first) + 1)
         rare = exclusions(SHARED_RARE + k['rare'])
         with_boundary = exclusions(SHARED_RARE + k['rare'] + k['boundary'])
         for dtype, function in k['functions'].items():
