@@ -13,10 +13,10 @@
  *   --reps <n>         timed reps per measurement (default 20; quick: 5)
  *   --require          exit 1 when no GPU can be used (default: say why and exit 0)
  */
-import { existsSync, mkdirSync, renameSync, writeFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { cpus } from 'node:os';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import {
   attentionStats,
@@ -45,6 +45,7 @@ import {
   type Tier,
 } from './cases.js';
 import { cpuModel, gitCommit, repoRoot } from './machine.js';
+import { defaultResultPath, writeResultFile } from './result-file.js';
 import { formatBytes, formatTime, mark, renderTable } from './report.js';
 
 const { values: args } = parseArgs({
@@ -479,7 +480,7 @@ async function main(): Promise<void> {
   const timing = { warmup: 3, reps };
   const now = new Date();
   const outFile =
-    args.out ?? join(repoRoot, 'bench', 'results', `${gpuSlug(device.name)}-${now.toISOString().slice(0, 10)}${args.quick ? '-quick.local' : ''}.json`);
+    args.out ?? defaultResultPath(gpuSlug(device.name), now, args.quick);
   const header = {
     gpu: device,
     cpu: `${cpuModel} × ${cpus().length}`,
@@ -502,14 +503,12 @@ async function main(): Promise<void> {
   const cases = allCases().filter((c) => (!args.quick || c.tier === 'small') && (!filter || `${c.kernel} ${c.size} ${c.dtype}`.toLowerCase().includes(filter)));
   const rows: Row[] = [];
   const failures: FailedCase[] = [];
-  // The JSON is rewritten after every case (atomically: a temporary file renamed over it), so a run
+  // The JSON is rewritten after every case (atomically, bench/result-file.ts), so a run
   // cut short (the GPU machine's time limit, a crash) still leaves every case measured so far, with
   // `complete: false`.
-  mkdirSync(dirname(outFile), { recursive: true });
   const save = (complete: boolean): void => {
     const json = { ...header, complete, casesPlanned: cases.length, units: { time: 'ms (median of the reps)', bandwidth: 'GB/s = 1e9 bytes/s' }, rows, failures };
-    writeFileSync(`${outFile}.partial`, `${JSON.stringify(json, null, 2)}\n`);
-    renameSync(`${outFile}.partial`, outFile);
+    writeResultFile(outFile, json);
   };
   for (const [i, c] of cases.entries()) {
     process.stderr.write(`[${i + 1}/${cases.length}] ${c.kernel} ${c.size} ${c.dtype} … `);

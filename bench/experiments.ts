@@ -12,12 +12,13 @@
  * Runs execute `--parallel` at a time in this process: the policy's work runs on libuv worker
  * threads, so two runs use two cores.
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { builtInTask, presets, train, type DycoMode, type TrainerAlgorithm, type TrainerConfig } from '../lib/index.js';
 import { cpuModel, gitCommit, machineSlug, repoRoot } from './machine.js';
+import { defaultResultPath, writeResultFile } from './result-file.js';
 
 const { values: args } = parseArgs({
   options: {
@@ -140,6 +141,6 @@ const record = {
   runs: results,
 };
 console.log(`\nheld-out accuracy (%), ${seeds} seeds, ${cpuModel} × ${cpus().length}, commit ${record.commit}\n\n${table}\n`);
-const outPath = args.out ?? join(repoRoot, 'bench', 'results', `experiments-${machineSlug}-${record.date.slice(0, 10)}${args.quick ? '-quick.local' : ''}.json`);
-writeFileSync(outPath, JSON.stringify(record, null, 2) + '\n');
+const outPath = args.out ?? defaultResultPath(`experiments-${machineSlug}`, new Date(record.date), args.quick);
+writeResultFile(outPath, record);
 console.log(`written: ${outPath} (runs in ${runsRoot})`);

@@ -19,15 +19,14 @@
  *   --out <file>       JSON path (default bench/results/logits-loss-cpu-<cpu-slug>-<YYYY-MM-DD>.json)
  */
 import { cpus, loadavg, totalmem } from 'node:os';
-import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { mkdirSync, writeFileSync } from 'node:fs';
 import { addon } from '../lib/native.js';
 import { capabilities, logitsPolicyLoss, Policy, type LogitsPolicyLossInputs } from '../lib/index.js';
 import { runnerAddon } from '../lib/runner.js';
 import { childPeakBytes, reportPeakAdded } from './peak-rss.js';
-import { cpuModel, gitCommit, machineSlug, repoRoot } from './machine.js';
+import { cpuModel, gitCommit, machineSlug } from './machine.js';
+import { defaultResultPath, writeResultFile } from './result-file.js';
 import { timeAsyncInterleaved, type Timing, type TimingOptions } from './timing.js';
 import { mulberry32 } from '../test/helpers/prng.js';
 
@@ -332,38 +331,29 @@ async function main(): Promise<void> {
   }
 
   const now = new Date();
-  const out =
-    args.out ?? join(repoRoot, 'bench', 'results', `logits-loss-cpu-${machineSlug}-${now.toISOString().slice(0, 10)}${args.quick ? '-quick.local' : ''}.json`);
-  mkdirSync(dirname(out), { recursive: true });
-  writeFileSync(
-    out,
-    JSON.stringify(
-      {
-        hardware,
-        cpu: cpuModel,
-        cores: cpus().length,
-        node: process.version,
-        capabilities: caps,
-        kernelThreads: caps.threads,
-        torchThreads,
-        loadAverage: { start: loadAtStart, end: loadavg() },
-        commit: gitCommit(),
-        date: now.toISOString(),
-        quick: args.quick,
-        loss: config,
-        temperature: TEMPERATURE,
-        method:
-          'medians of interleaved samples (bench/timing.ts); fused = logitsPolicyLoss with a new float32 gradient array per call, fusedReused = into one options.gradLogits array, ' +
-          'fusedInPlace = inPlace (each call reads the previous gradient as logits); composite = logitsPolicyLossTorch implementation composite, returnGradient false; ' +
-          'copy = addon.copyMemory over half the fused call’s compulsory bytes (it reads and writes them); peak RSS = VmHWM after one call minus VmRSS before, child process, MALLOC_MMAP_THRESHOLD_=65536',
-        goalsForTheGpu: { speedupAtLeast: 5, peakMemoryRatioAtLeast: 10, copyFractionAtLeast: 0.7, note: 'issue 7 states these for the GPU benchmark; shown for reference' },
-        shapes: results,
-        trainStep: train,
-      },
-      null,
-      2,
-    ) + '\n',
-  );
+  const out = args.out ?? defaultResultPath(`logits-loss-cpu-${machineSlug}`, now, args.quick);
+  writeResultFile(out, {
+    hardware,
+    cpu: cpuModel,
+    cores: cpus().length,
+    node: process.version,
+    capabilities: caps,
+    kernelThreads: caps.threads,
+    torchThreads,
+    loadAverage: { start: loadAtStart, end: loadavg() },
+    commit: gitCommit(),
+    date: now.toISOString(),
+    quick: args.quick,
+    loss: config,
+    temperature: TEMPERATURE,
+    method:
+      'medians of interleaved samples (bench/timing.ts); fused = logitsPolicyLoss with a new float32 gradient array per call, fusedReused = into one options.gradLogits array, ' +
+      'fusedInPlace = inPlace (each call reads the previous gradient as logits); composite = logitsPolicyLossTorch implementation composite, returnGradient false; ' +
+      'copy = addon.copyMemory over half the fused call’s compulsory bytes (it reads and writes them); peak RSS = VmHWM after one call minus VmRSS before, child process, MALLOC_MMAP_THRESHOLD_=65536',
+    goalsForTheGpu: { speedupAtLeast: 5, peakMemoryRatioAtLeast: 10, copyFractionAtLeast: 0.7, note: 'issue 7 states these for the GPU benchmark; shown for reference' },
+    shapes: results,
+    trainStep: train,
+  });
   console.log(`\nwrote ${out}`);
 }
 

@@ -4,10 +4,9 @@
  * A plain aligned printer instead of a table library: the table is a dozen columns of short
  * strings, and the benchmark then needs nothing beyond the package's own dev dependencies.
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
-import { dirname } from 'node:path';
 import type { Goals, Tier } from './cases.js';
 import type { Timing } from './timing.js';
+import { writeResultFile } from './result-file.js';
 
 /** One measured row: a kernel at one size (or the Promise variant of one). */
 export interface Row {
@@ -143,11 +142,10 @@ export function formatFooter(rows: Row[]): string {
 }
 
 export function writeJson(file: string, header: Header, rows: Row[]): void {
-  mkdirSync(dirname(file), { recursive: true });
   const body = {
     ...header,
     units: { time: 'ms (median per call)', bandwidth: 'GB/s = 1e9 bytes/s', bytes: 'compulsory bytes per call' },
     rows,
   };
-  writeFileSync(file, `${JSON.stringify(body, null, 2)}\n`);
+  writeResultFile(file, body);
 }

@@ -9,13 +9,13 @@
  *   --device cuda      the GPU benchmark instead (bench/cuda.ts, which takes its own flags)
  */
 import { cpus, totalmem } from 'node:os';
-import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { capabilities } from '../lib/index.js';
 import { addon } from '../lib/native.js';
 import { allCases, type BenchCase } from './cases.js';
 import { evaluateGoals, formatFooter, formatHeader, formatTable, formatTime, writeJson, type Header, type Row } from './report.js';
-import { cpuModel, gitCommit, machineSlug as slug, repoRoot } from './machine.js';
+import { cpuModel, gitCommit, machineSlug as slug } from './machine.js';
+import { defaultResultPath } from './result-file.js';
 import { timeAsync, timeSync, timeSyncInterleaved, type TimingOptions } from './timing.js';
 
 // `--device cuda` hands over to the GPU benchmark, which reads the rest of the flags itself.
@@ -53,9 +53,7 @@ const TS: TimingOptions = { budgetMs: 500 * scale, minReps: 3, maxReps: 1000, wa
 const COPY: TimingOptions = { budgetMs: 200 * scale, minReps: 5, maxReps: 2000, warmupMs: 20 * scale };
 
 const now = new Date();
-const day = now.toISOString().slice(0, 10);
-// Quick runs are smoke tests: by default they go to a git-ignored *.local.json, not over the real result.
-const outFile = args.out ?? join(repoRoot, 'bench', 'results', `cpu-${slug}-${day}${args.quick ? '-quick.local' : ''}.json`);
+const outFile = args.out ?? defaultResultPath(`cpu-${slug}`, now, args.quick);
 
 const header: Header = {
   cpu: cpuModel,

@@ -12,13 +12,11 @@
  *   --out <file>       JSON path (default bench/results/runner-<device>-<cpu-slug>-<YYYY-MM-DD>.json)
  */
 import { cpus, totalmem } from 'node:os';
-import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { writeFileSync, mkdirSync } from 'node:fs';
-import { dirname } from 'node:path';
 import { capabilities, Policy, type GenerateRequest, type TinyVLConfig } from '../lib/index.js';
-import { cpuModel, gitCommit, machineSlug, repoRoot } from './machine.js';
+import { cpuModel, gitCommit, machineSlug } from './machine.js';
+import { defaultResultPath, writeResultFile } from './result-file.js';
 import { timeAsync, timeAsyncInterleaved, type TimingOptions } from './timing.js';
 import { childPeakBytes, reportPeakAdded } from './peak-rss.js';
 import { mulberry32 } from '../test/helpers/prng.js';
@@ -142,35 +140,25 @@ async function main(): Promise<void> {
     console.log(`| ${m.steps} | ${mib(m.off)} | ${mib(m.stream)} (${mib(m.stream - m.off)}) | ${mib(m.maps)} (${mib(m.maps - m.off)}) |`);
 
   const now = new Date();
-  const out =
-    args.out ??
-    join(repoRoot, 'bench', 'results', `runner-${info.device.replace(/:.*/, '')}-${machineSlug}-${now.toISOString().slice(0, 10)}${quick ? '-quick.local' : ''}.json`);
-  mkdirSync(dirname(out), { recursive: true });
-  writeFileSync(
-    out,
-    JSON.stringify(
-      {
-        hardware,
-        cpu: cpuModel,
-        cores: cpus().length,
-        node: process.version,
-        torch,
-        device: info.device,
-        commit: gitCommit(),
-        date: now.toISOString(),
-        quick,
-        config: info.config,
-        parameters: info.parameters,
-        batch: { prompts: PROMPTS, groupSize: GROUP, steps, tokens },
-        timings: { generateWithStatistics: withStats, generateWithoutStatistics: withoutStats, trainStep: train, logprobs: score },
-        statisticsOverhead: overhead,
-        goals: { statisticsOverheadAtMost: overheadGoal, met: overhead <= overheadGoal },
-        peakRssAddedByGenerateBytes: memory,
-      },
-      null,
-      2,
-    ) + '\n',
-  );
+  const out = args.out ?? defaultResultPath(`runner-${info.device.replace(/:.*/, '')}-${machineSlug}`, now, quick);
+  writeResultFile(out, {
+    hardware,
+    cpu: cpuModel,
+    cores: cpus().length,
+    node: process.version,
+    torch,
+    device: info.device,
+    commit: gitCommit(),
+    date: now.toISOString(),
+    quick,
+    config: info.config,
+    parameters: info.parameters,
+    batch: { prompts: PROMPTS, groupSize: GROUP, steps, tokens },
+    timings: { generateWithStatistics: withStats, generateWithoutStatistics: withoutStats, trainStep: train, logprobs: score },
+    statisticsOverhead: overhead,
+    goals: { statisticsOverheadAtMost: overheadGoal, met: overhead <= overheadGoal },
+    peakRssAddedByGenerateBytes: memory,
+  });
   console.log(`\nwrote ${out}`);
 }
 
