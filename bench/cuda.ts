@@ -12,8 +12,10 @@
  *   --out <file>       JSON path (default bench/results/<gpu-slug>-<YYYY-MM-DD>.json)
  *   --reps <n>         timed reps per measurement (default 20; quick: 5)
  *   --require          exit 1 when no GPU can be used (default: say why and exit 0)
+ *   --report <file>    measure nothing: print a saved result again (no GPU needed); with
+ *                      --markdown, as the Markdown table the README quotes, headed by the hardware
  */
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { cpus } from 'node:os';
 import { join } from 'node:path';
@@ -46,7 +48,8 @@ import {
 } from './cases.js';
 import { cpuModel, gitCommit, repoRoot } from './machine.js';
 import { defaultResultPath, writeResultFile } from './result-file.js';
-import { formatBytes, formatTime, mark, renderTable } from './report.js';
+import { formatBytes, formatTime } from './report.js';
+import { describeRun, formatGpuMarkdown, formatGpuTable, type Dtype, type FailedCase, type GpuResult, type GpuRow as Row, type Stats } from './cuda-report.js';
 
 const { values: args } = parseArgs({
   options: {
@@ -55,6 +58,8 @@ const { values: args } = parseArgs({
     out: { type: 'string' },
     reps: { type: 'string' },
     require: { type: 'boolean', default: false },
+    report: { type: 'string' },
+    markdown: { type: 'boolean', default: false },
     device: { type: 'string', default: 'cuda' }, // accepted so that `npm run bench -- --device cuda` lands here
     help: { type: 'boolean', short: 'h', default: false },
   },
@@ -63,10 +68,18 @@ const { values: args } = parseArgs({
 
 if (args.help) {
   console.log('usage: npm run bench:cuda -- [--quick] [--filter <text>] [--out <file.json>] [--reps <n>] [--require]');
+  console.log('       npm run bench:cuda -- --report <file.json> [--markdown]');
   process.exit(0);
 }
-
-type Dtype = 'float32' | 'float16' | 'bfloat16';
+if (args.markdown && args.report === undefined) {
+  console.error('--markdown formats a saved result: give it with --report <file.json>');
+  process.exit(2);
+}
+if (args.report !== undefined) {
+  const result = JSON.parse(readFileSync(args.report, 'utf8')) as GpuResult;
+  console.log(args.markdown ? formatGpuMarkdown(result) : `${describeRun(result)}\n\n${formatGpuTable(result)}`);
+  process.exit(0);
+}
 
 interface Goals {
   /** copy time / kernel time must reach this (the kernel's share of measured copy bandwidth). */
@@ -99,45 +112,6 @@ interface GpuCase {
   goals: Goals;
   params: Record<string, unknown>;
   prepare: () => Prepared;
-}
-
-interface Stats {
-  medianMs: number;
-  minMs: number;
-  samples: number;
-}
-
-interface Row {
-  kernel: string;
-  size: string;
-  dtype: Dtype;
-  tier: Tier;
-  params: Record<string, unknown>;
-  bytesRead: number;
-  bytesWritten: number;
-  cuda: Stats;
-  gbps: number;
-  copy: Stats;
-  copyFraction: number;
-  torch: Stats | null;
-  torchSpeedup: number | null;
-  goals: {
-    copyFraction?: { target: number; value: number; met: boolean };
-    torchSpeedup?: { target: number; value: number | null; met: boolean };
-    memoryRatio?: { target: number; value: number | null; met: boolean };
-  };
-  /** Peak extra device bytes of one call: the kernel's (pool high-water mark) and LibTorch's (caching allocator's reservation). */
-  memory?: { kernel: number; torch: number | null; ratio: number | null };
-  maxRelDiffVsCpu: number;
-  note?: string;
-}
-
-/** A case that threw instead of giving a row: what it was and why. */
-interface FailedCase {
-  kernel: string;
-  size: string;
-  dtype: Dtype;
-  error: string;
 }
 
 const cuda = { device: 'cuda' } as const;
@@ -507,7 +481,7 @@ async function main(): Promise<void> {
   // cut short (the GPU machine's time limit, a crash) still leaves every case measured so far, with
   // `complete: false`.
   const save = (complete: boolean): void => {
-    const json = { ...header, complete, casesPlanned: cases.length, units: { time: 'ms (median of the reps)', bandwidth: 'GB/s = 1e9 bytes/s' }, rows, failures };
+    const json: GpuResult & Record<string, unknown> = { ...header, complete, casesPlanned: cases.length, units: { time: 'ms (median of the reps)', bandwidth: 'GB/s = 1e9 bytes/s' }, rows, failures };
     writeResultFile(outFile, json);
   };
   for (const [i, c] of cases.entries()) {
@@ -589,43 +563,7 @@ async function main(): Promise<void> {
     save(false);
   }
 
-  const head = ['kernel', 'size', 'dtype', 'moved', 'CUDA', 'GB/s', 'copy', '%copy', 'LibTorch', '×LibTorch', '≥80%copy', '≥5×LibTorch'];
-  const body = rows.map((r) => [
-    r.kernel,
-    r.size,
-    r.dtype,
-    formatBytes(r.bytesRead + r.bytesWritten),
-    formatTime(r.cuda.medianMs),
-    r.gbps.toFixed(0),
-    formatTime(r.copy.medianMs),
-    `${(100 * r.copyFraction).toFixed(0)}%`,
-    r.torch ? formatTime(r.torch.medianMs) : '–',
-    r.torchSpeedup ? `${r.torchSpeedup.toFixed(1)}×` : '–',
-    mark(r.goals.copyFraction),
-    mark(r.goals.torchSpeedup),
-  ]);
-  console.log(renderTable(head, [false, false, false, true, true, true, true, true, true, true, false, false], body));
-  console.log('');
-  console.log('moved = compulsory bytes read + written per call; CUDA, copy, LibTorch = median of the reps (CUDA events).');
-  console.log('%copy = time of a device-to-device copy of the bytes the kernel reads / kernel time (a copy also writes them, so a');
-  console.log('read-and-reduce kernel at full bandwidth shows ~200%); ×LibTorch = LibTorch composite time / kernel time.');
-  const checks = rows.flatMap((r) => Object.values(r.goals));
-  const missed = rows.filter((r) => Object.values(r.goals).some((g) => !g.met));
-  console.log(`goals: ${checks.filter((g) => g.met).length}/${checks.length} met${missed.length ? ` — missed: ${missed.map((r) => `${r.kernel} ${r.size} ${r.dtype}`).join(', ')}` : ''}`);
-  for (const r of rows) if (r.note) console.log(`note: ${r.kernel} ${r.size} ${r.dtype}: ${r.note}`);
-  for (const r of rows) {
-    if (!r.memory) continue;
-    const g = r.goals;
-    console.log(
-      `${r.kernel} ${r.size} ${r.dtype}: ${r.torchSpeedup === null ? 'no LibTorch baseline' : `${r.torchSpeedup.toFixed(1)}× faster than LibTorch`} (goal ≥5×), ` +
-        `${(100 * r.copyFraction).toFixed(0)}% of copy bandwidth (goal ≥70%), peak extra memory ${formatBytes(r.memory.kernel)} vs LibTorch ` +
-        `${r.memory.torch === null ? '–' : formatBytes(r.memory.torch)} = ${r.memory.ratio === null ? '–' : `${r.memory.ratio.toFixed(0)}×`} less (goal ≥10×)` +
-        `${g.memoryRatio ? ` ${mark(g.memoryRatio)}` : ''}`,
-    );
-  }
-  console.log('peak extra memory: kernel = high-water mark of the stream-ordered pool over one call minus its use before (cudaMemPoolAttrUsedMemHigh);');
-  console.log('LibTorch = growth of used device memory (cudaMemGetInfo) over one run after emptying its caching allocator.');
-  for (const f of failures) console.log(`FAILED: ${f.kernel} ${f.size} ${f.dtype}: ${f.error}`);
+  console.log(formatGpuTable({ rows, failures, complete: true, casesPlanned: cases.length }));
   save(true);
   console.log(`\nJSON: ${outFile}`);
   if (failures.length) process.exitCode = 1;
