@@ -115,6 +115,12 @@ ensure_built() { built || [[ -n ${build_tried:-} ]] || build_phases; }  # (a fai
 
 # vitest output lines worth keeping in the summary.
 test_counts() { sed -e 's/\x1b\[[0-9;]*m//g' "$1" | grep -aE "^ *(Test Files|Tests|Duration) " | sed 's/^ */  - /'; }
+# A benchmark's result as the Markdown table the README quotes (bench/cuda-report.ts), into the
+# summary, so the numbers come back readable even if the JSON is cut short (it is saved per case).
+bench_markdown() {
+  [[ -f $1 ]] || return 0
+  { echo; "${tsx[@]}" bench/cuda.ts --report "$1" --markdown 2>&1; echo; } >> "$summary"
+}
 # compute-sanitizer's own verdict lines, one per process that used CUDA.
 sanitizer_lines() { grep -ahE "(ERROR|RACECHECK|SYNCCHECK|INITCHECK) SUMMARY" "$@" | sort | uniq -c | sed 's/^ */  - /'; }
 
@@ -149,12 +155,14 @@ for phase in "${phases[@]}"; do
     bench)
       ensure_built
       run_phase bench "${tsx[@]}" bench/cuda.ts --require --out "$results/bench-cuda.json"
+      bench_markdown "$results/bench-cuda.json"
       ;;
     logits)
       ensure_built
       run_phase logits-test "${vitest[@]}" run test/cuda/logits-policy-loss.test.ts
       test_counts "$out/logits-test.log" >> "$summary"
       run_phase logits-bench "${tsx[@]}" bench/cuda.ts --require --filter logitsPolicyLoss --out "$results/bench-logits.json"
+      bench_markdown "$results/bench-logits.json"
       ;;
     runner)
       # The LibTorch runner against the machine's CUDA LibTorch (PyTorch's), which the kernel build
