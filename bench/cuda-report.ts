@@ -68,6 +68,28 @@ export interface GpuResult {
   failures: FailedCase[];
 }
 
+/**
+ * A GPU result read back from its JSON text, after checking that it is one (a CPU benchmark's JSON,
+ * or anything else, gets an error that says what is missing, not a TypeError deep in the formatting).
+ */
+export function parseGpuResult(text: string, file: string): GpuResult {
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (error) {
+    throw new Error(`${file} is not JSON: ${error instanceof Error ? error.message : String(error)}`);
+  }
+  const v = value as Partial<GpuResult> | null;
+  const missing = [
+    typeof v?.gpu?.name !== 'string' && 'gpu.name',
+    !Array.isArray(v?.rows) && 'rows',
+    !Array.isArray(v?.failures) && 'failures',
+    typeof v?.complete !== 'boolean' && 'complete',
+  ].filter(Boolean);
+  if (missing.length) throw new Error(`${file} is not a GPU benchmark result (bench:cuda's JSON): no ${missing.join(', ')}`);
+  return v as GpuResult;
+}
+
 const caseName = (r: { kernel: string; size: string; dtype: string }): string => `${r.kernel} ${r.size} ${r.dtype}`;
 
 /** The goal summary line: how many checks passed, and which rows missed one. */

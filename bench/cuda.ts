@@ -49,7 +49,7 @@ import {
 import { cpuModel, gitCommit, repoRoot } from './machine.js';
 import { defaultResultPath, writeResultFile } from './result-file.js';
 import { formatBytes, formatTime } from './report.js';
-import { describeRun, formatGpuMarkdown, formatGpuTable, type Dtype, type FailedCase, type GpuResult, type GpuRow as Row, type Stats } from './cuda-report.js';
+import { describeRun, formatGpuMarkdown, parseGpuResult, formatGpuTable, type Dtype, type FailedCase, type GpuResult, type GpuRow as Row, type Stats } from './cuda-report.js';
 
 const { values: args } = parseArgs({
   options: {
@@ -76,7 +76,13 @@ if (args.markdown && args.report === undefined) {
   process.exit(2);
 }
 if (args.report !== undefined) {
-  const result = JSON.parse(readFileSync(args.report, 'utf8')) as GpuResult;
+  let result: GpuResult;
+  try {
+    result = parseGpuResult(readFileSync(args.report, 'utf8'), args.report);
+  } catch (error) {
+    console.error(error instanceof Error ? error.message : String(error));
+    process.exit(2);
+  }
   console.log(args.markdown ? formatGpuMarkdown(result) : `${describeRun(result)}\n\n${formatGpuTable(result)}`);
   process.exit(0);
 }

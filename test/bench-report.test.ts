@@ -2,7 +2,7 @@
 // failure shows, each goal's verdict follows its `met` flag, and a cut-short run says so. (The
 // numbers themselves are only formatted here; bench/cuda.ts measures them.)
 import { describe, expect, it } from 'vitest';
-import { formatGpuMarkdown, formatGpuTable, type GpuResult, type GpuRow } from '../bench/cuda-report.js';
+import { formatGpuMarkdown, formatGpuTable, parseGpuResult, type GpuResult, type GpuRow } from '../bench/cuda-report.js';
 
 function row(kernel: string, copyFraction: number, torchSpeedup: number | null, extra: Partial<GpuRow> = {}): GpuRow {
   const stats = (ms: number) => ({ medianMs: ms, minMs: ms, samples: 20 });
@@ -81,5 +81,12 @@ describe('GPU benchmark report', () => {
     const line = formatGpuMarkdown(noTorch).split('\n').find((l) => l.startsWith('| fisherRaoAdjacent'))!;
     expect(line).toContain('– ✗ (≥5.0×)');
     expect(formatGpuTable(noTorch)).toContain('goals: 1/2 met');
+  });
+
+  it('reads a result back from its JSON, and says what is missing from a file that is not one', () => {
+    expect(parseGpuResult(JSON.stringify(result), 'gpu.json')).toEqual(result);
+    const cpuResult = JSON.stringify({ cpu: 'AMD EPYC', rows: [] });
+    expect(() => parseGpuResult(cpuResult, 'cpu.json')).toThrow('cpu.json is not a GPU benchmark result (bench:cuda\'s JSON): no gpu.name, failures, complete');
+    expect(() => parseGpuResult('# not json', 'README.md')).toThrow(/^README\.md is not JSON/);
   });
 });
