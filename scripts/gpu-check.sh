@@ -119,7 +119,7 @@ test_counts() { sed -e 's/\x1b\[[0-9;]*m//g' "$1" | grep -aE "^ *(Test Files|Tes
 # summary, so the numbers come back readable even if the JSON is cut short (it is saved per case).
 bench_markdown() {
   [[ -f $1 ]] || return 0
-  { echo; "${tsx[@]}" bench/cuda.ts --report "$1" --markdown 2>&1; echo; } >> "$summary"
+  { echo; timeout 60 "${tsx[@]}" bench/cuda.ts --report "$1" --markdown 2>&1; echo; } >> "$summary"
 }
 # compute-sanitizer's own verdict lines, one per process that used CUDA.
 sanitizer_lines() { grep -ahE "(ERROR|RACECHECK|SYNCCHECK|INITCHECK) SUMMARY" "$@" | sort | uniq -c | sed 's/^ */  - /'; }
