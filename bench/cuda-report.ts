@@ -116,15 +116,27 @@ function memoryLines(rows: GpuRow[]): string[] {
     });
 }
 
-/** What stands under either table: legend, goals, notes, memory lines, failures, completeness. */
+/** The rows' notes (a LibTorch composite that failed, CUDA and CPU outputs that differ, …). */
+function noteLines(rows: GpuRow[]): string[] {
+  return rows.filter((r) => r.note).map((r) => `note: ${caseName(r)}: ${r.note}`);
+}
+
+/** The cases that threw, and whether the run stopped before its last case. */
+function failureLines(result: Pick<GpuResult, 'rows' | 'failures' | 'complete' | 'casesPlanned'>): string[] {
+  const lines = result.failures.map((f) => `FAILED: ${caseName(f)}: ${f.error}`);
+  if (!result.complete) lines.push(`INCOMPLETE: the run stopped after ${result.rows.length + result.failures.length} of ${result.casesPlanned} cases`);
+  return lines;
+}
+
+/** What stands under the console table: legend, goals, notes, memory lines, failures, completeness. */
 function footerLines(result: Pick<GpuResult, 'rows' | 'failures' | 'complete' | 'casesPlanned'>): string[] {
-  const { rows, failures } = result;
+  const { rows } = result;
   const lines = [
     'moved = compulsory bytes read + written per call; CUDA, copy, LibTorch = median of the reps (CUDA events).',
     '%copy = time of a device-to-device copy of the bytes the kernel reads / kernel time (a copy also writes them, so a',
     'read-and-reduce kernel at full bandwidth shows ~200%); ×LibTorch = LibTorch composite time / kernel time.',
     goalLine(rows),
-    ...rows.filter((r) => r.note).map((r) => `note: ${caseName(r)}: ${r.note}`),
+    ...noteLines(rows),
     ...memoryLines(rows),
   ];
   if (rows.some((r) => r.memory)) {
@@ -133,9 +145,7 @@ function footerLines(result: Pick<GpuResult, 'rows' | 'failures' | 'complete' | 
       'LibTorch = growth of used device memory (cudaMemGetInfo) over one run after emptying its caching allocator.',
     );
   }
-  for (const f of failures) lines.push(`FAILED: ${caseName(f)}: ${f.error}`);
-  if (!result.complete) lines.push(`INCOMPLETE: the run stopped after ${rows.length + failures.length} of ${result.casesPlanned} cases`);
-  return lines;
+  return [...lines, ...failureLines(result)];
 }
 
 /** The aligned console table and its footer, as printed at the end of a run. */
@@ -194,9 +204,6 @@ export function formatGpuMarkdown(result: GpuResult): string {
       : '';
     lines.push(`| ${r.kernel} | ${r.size} | ${r.dtype} | ${formatTime(r.cuda.medianMs)} | ${r.gbps.toFixed(0)} | ${copy} | ${torch} | ${memory} |`);
   }
-  lines.push('', goalLine(result.rows));
-  for (const r of result.rows) if (r.note) lines.push(`- note: ${caseName(r)}: ${r.note}`);
-  for (const f of result.failures) lines.push(`- FAILED: ${caseName(f)}: ${f.error}`);
-  if (!result.complete) lines.push(`- INCOMPLETE: the run stopped after ${result.rows.length + result.failures.length} of ${result.casesPlanned} cases`);
+  lines.push('', goalLine(result.rows), ...[...noteLines(result.rows), ...failureLines(result)].map((line) => `- ${line}`));
   return lines.join('\n');
 }
