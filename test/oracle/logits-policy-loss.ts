@@ -4,31 +4,22 @@
  * ∂loss/∂x_v = g·(1[v = target] − softmax_v)/T with g = ∂loss/∂ℓ. Rows of masked tokens are not
  * read and get ℓ = 0 and a zero gradient.
  */
-import type { PolicyLossConfigRef } from './policy-loss.js';
+import type { PolicyLossConfigRef, PolicyLossInputsRef, PolicyLossRefResult } from './policy-loss.js';
 import { policyLossRef, policyLossValueRef } from './policy-loss.js';
 
-export interface LogitsPolicyLossInputsRef {
+/** The policy-loss oracle's inputs with the logits (and what turns them into ℓ) in place of ℓ. */
+export interface LogitsPolicyLossInputsRef extends Omit<PolicyLossInputsRef, 'logp'> {
   /** Decoded logit values, `[batch, steps, vocab]` (−Infinity allowed). */
   logits: ArrayLike<number>;
   targets: ArrayLike<number>;
-  oldLogp?: ArrayLike<number>;
-  refLogp?: ArrayLike<number>;
-  advantages: ArrayLike<number>;
-  mask: ArrayLike<number>;
-  batch: number;
-  steps: number;
   vocab: number;
   temperature?: number;
 }
 
-export interface LogitsPolicyLossRefResult {
-  loss: number;
+/** The policy-loss oracle's result with ℓ and ∂loss/∂logits in place of ∂loss/∂ℓ. */
+export interface LogitsPolicyLossRefResult extends Omit<PolicyLossRefResult, 'grad'> {
   logp: Float64Array;
   gradLogits: Float64Array;
-  clipFractionLow: number;
-  clipFractionHigh: number;
-  kl: number;
-  ratioMean: number;
 }
 
 /** ℓ per token (0 where masked) and, per row, log Z of logits/T. */
@@ -65,16 +56,10 @@ export function logitsPolicyLossRef(inputs: LogitsPolicyLossInputsRef, config: P
       gradLogits[i * V + v] = (g * ((v === targets[i] ? 1 : 0) - p)) / T;
     }
   }
-  return {
-    loss: loss.loss,
-    logp,
-    gradLogits,
-    clipFractionLow: loss.clipFractionLow,
-    clipFractionHigh: loss.clipFractionHigh,
-    kl: loss.kl,
-    ratioMean: loss.ratioMean,
-  };
+  const { grad: _gradLogp, ...metrics } = loss;
+  return { ...metrics, logp, gradLogits };
 }
+
 
 /**
  * Central finite differences of the loss with respect to every logit of an unmasked row (masked
