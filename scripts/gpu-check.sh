@@ -4,23 +4,28 @@
 #   source .device/env.sh && bash scripts/gpu-check.sh [phase ...]
 #
 # Phases, in this order by default: variant (below), build (clean, sm_90, DYCO_CUDA=ON, no runner:
-# the kernel addon, then the benchmark's LibTorch baseline as its own target, so that it cannot
-# stop the rest), test (vitest run test/cuda), bench (the GPU benchmark, JSON included), runner
-# (the LibTorch runner built against the machine's CUDA LibTorch, in the background from the end of
-# the build phase on; then its tests and its quick benchmark on CUDA), memcheck and racecheck
-# (compute-sanitizer over test/cuda). Optional: logits (issue 7 alone: the logitsPolicyLoss CUDA
-# tests and its benchmark cases, so one call checks them), suite (the whole suite with
-# DYCO_RL_DEVICE=cuda), synccheck, initcheck. variant: the
-# prebuilt CUDA variant as an installed package gets it, chosen by the loader itself (there is no
-# npm here to pack and install it): it needs prebuilds/ carried (built where the device tool runs
-# with `DYCO_PREBUILD_CUDA_ARCHITECTURES=90-real npm run prebuild`) and no local build yet, since a
-# local build wins; so it comes first, and is passed over with a line saying why otherwise. Each phase logs to
-# <phase>.log and adds a line to $OUT/summary.md; a phase that fails does not stop the next.
+# the kernel addon; then, in the background, the benchmark's LibTorch baseline as its own target, so
+# that it cannot stop the rest, followed by the LibTorch runner against the machine's CUDA LibTorch),
+# test (vitest run test/cuda), bench (the GPU benchmark, JSON included; it waits for the baseline),
+# then memcheck, racecheck (compute-sanitizer over test/cuda), runner (waits for the runner's build;
+# its tests on CUDA) and variant-test at the same time: phases joined by '+' run concurrently, each
+# summarised on its own lines, since a lease is short and the sanitizers are slow. Optional:
+# runner-bench (the runner's quick benchmark on CUDA: run it alone, its timings are worth nothing
+# beside the sanitizers), logits (issue 7 alone: the logitsPolicyLoss CUDA tests and its benchmark
+# cases, so one call checks them), suite (the whole suite with DYCO_RL_DEVICE=cuda), synccheck,
+# initcheck. variant: which prebuilt CUDA variant the loader itself picks, as an installed package
+# gets it (there is no npm here to pack and install it): it needs prebuilds/ carried (built where
+# the device tool runs with `DYCO_PREBUILD_CUDA_ARCHITECTURES=90-real npm run prebuild`) and no
+# local build yet, since a local build wins; so it comes first, and is passed over with a line
+# saying why otherwise. variant-test then runs a few CUDA suites on that prebuilt binary
+# (DYCO_RL_VARIANT names it, so the local build made meanwhile does not win). Each phase logs to
+# <phase>.log and adds lines to $OUT/summary.md; a phase that fails does not stop the next.
 # The device tool brings back at most 8 files from $OUT, so the logs (one per phase, one per
-# sanitized process) are written to a scratch folder and come back as one $OUT/logs.tar.gz; $OUT
-# itself holds only summary.md, capabilities.json, logs.tar.gz and the benchmarks' JSON. The phases share one time budget
-# (GPU_CHECK_SECONDS, default 560: the device tool stops a command at 600 s), so a slow sanitizer
-# run is cut short rather than the whole call; run the phases left in a second call.
+# sanitized process) are written to a scratch folder and come back as one $OUT/logs.tar.gz, packed
+# again after every phase (a call stopped early still brings back the logs so far); $OUT itself
+# holds only summary.md, capabilities.json, logs.tar.gz and the benchmarks' JSON. The phases share
+# one time budget (GPU_CHECK_SECONDS, default 560: the device tool stops a command at 600 s), so a
+# slow sanitizer run is cut short rather than the whole call; run the phases left in a second call.
 # The commit measured: git if the tree has it, else .device/commit (write it when packing .device).
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -30,7 +35,7 @@ mkdir -p "$results"
 budget=${GPU_CHECK_SECONDS:-560}
 summary="$results/summary.md"
 phases=("$@")
-((${#phases[@]})) || phases=(variant build test bench runner memcheck racecheck)
+((${#phases[@]})) || phases=(variant build test bench memcheck+racecheck+runner+variant-test)
 
 export DYCO_RL_COMMIT=${DYCO_RL_COMMIT:-$(git rev-parse --short HEAD 2>/dev/null || cat .device/commit 2>/dev/null || echo unknown)}
 vitest=(node node_modules/vitest/vitest.mjs)
@@ -91,26 +96,52 @@ build_runner() {
     cmake-js build --target dyco_runner ${GPU_CHECK_RUNNER_JOBS:+--parallel $GPU_CHECK_RUNNER_JOBS}
 }
 export -f build_addon build_baseline build_runner  # (run_phase runs them under timeout, in a child bash)
+# The baseline's and the runner's builds take minutes of CPU and no GPU: they run one after the
+# other (they share the build tree) in the background while the GPU phases run; the phases that need
+# them wait for <name>.rc ("rc seconds started-at"), so that concurrent phases can wait too. The
+# runner's build gets half the cores (the benchmark's timing needs a free core, its CPU reference
+# check some more). Logged as baseline-build.log and runner-build.log.
+background_builds=" "
+start_background_builds() {
+  local with_baseline=$1 with_runner=$2
+  ((with_baseline)) && background_builds+="baseline-build "
+  ((with_runner)) && background_builds+="runner-build "
+  (
+    background_build() {  # NAME FUNCTION [JOBS]
+      local t0=$SECONDS left=$((budget - SECONDS))
+      if ((left < 10)); then echo "124 0 $t0" > "$out/$1.rc"; return; fi
+      GPU_CHECK_RUNNER_JOBS=${3:-} timeout --kill-after=15 "$left" bash -c "$2" > "$out/$1.log" 2>&1
+      echo "$? $((SECONDS - t0)) $t0" > "$out/$1.rc"
+    }
+    ((with_baseline)) && background_build baseline-build build_baseline
+    ((with_runner)) && background_build runner-build build_runner $(( ($(nproc) + 1) / 2 ))
+  ) &
+}
+# await_background NAME: waits, within the budget, for a background build; summarises it.
+await_background() {
+  local name=$1 t0=$SECONDS rc took started
+  while [[ ! -f $out/$name.rc ]] && ((SECONDS < budget)); do sleep 2; done
+  if [[ ! -f $out/$name.rc ]]; then
+    echo "- **$name**: not finished within the time budget" >> "$summary"
+    return 1
+  fi
+  read -r rc took started < "$out/$name.rc"
+  echo "- **$name**: rc $rc, $took s, in the background from $started s (waited $((SECONDS - t0)) s for it here)" >> "$summary"
+  return "$rc"
+}
 build_phases() {
   build_tried=1
   run_phase build bash -c build_addon
   grep -aE "dyco-rl .*: (CUDA kernels|GPU benchmark)|dyco-rl gpu-check" "$out/build.log" | sed 's/^-- /  - /' | awk '!seen[$0]++' >> "$summary"
-  if grep -aq "GPU benchmark's LibTorch baseline ON" "$out/build.log"; then
-    run_phase baseline-build bash -c build_baseline
-  fi
-  built && wants runner && start_runner_build
+  built || return 0
+  local with_baseline=0 with_runner=0
+  grep -aq "GPU benchmark's LibTorch baseline ON" "$out/build.log" && with_baseline=1
+  wants runner && with_runner=1
+  ((with_baseline || with_runner)) && start_background_builds $with_baseline $with_runner
+  return 0
 }
-wants() { [[ " ${phases[*]} " == *" $1 "* ]]; }
-# The runner's build takes minutes of CPU and no GPU: it runs in the background, on half the cores
-# (the benchmark's timing needs a free core, its CPU reference check some more), while the GPU
-# phases run, and the runner phase waits for it. Logged as runner-build.log all the same.
-runner_build_pid=
-start_runner_build() {
-  runner_build_t0=$SECONDS
-  GPU_CHECK_RUNNER_JOBS=$(( ($(nproc) + 1) / 2 )) timeout --kill-after=15 $((budget - SECONDS)) bash -c build_runner \
-    > "$out/runner-build.log" 2>&1 &
-  runner_build_pid=$!
-}
+# (phases joined by '+' count one by one)
+wants() { [[ " ${phases[*]//+/ } " == *" $1 "* ]]; }
 ensure_built() { built || [[ -n ${build_tried:-} ]] || build_phases; }  # (a failed build is not tried again)
 
 # vitest output lines worth keeping in the summary.
@@ -124,7 +155,9 @@ bench_markdown() {
 # compute-sanitizer's own verdict lines, one per process that used CUDA.
 sanitizer_lines() { grep -ahE "(ERROR|RACECHECK|SYNCCHECK|INITCHECK) SUMMARY" "$@" | sort | uniq -c | sed 's/^ */  - /'; }
 
-for phase in "${phases[@]}"; do
+# run_one PHASE: one phase (a function, so that phases joined by '+' can run in subshells).
+run_one() {
+  local phase=$1 t0 rc extra chosen
   case $phase in
     variant)
       if built; then
@@ -133,9 +166,21 @@ for phase in "${phases[@]}"; do
         echo "- **variant**: not run: no prebuilds/<platform>-cuda*/ was carried" >> "$summary"
       else
         run_phase variant-info "${tsx[@]}" lib/cli/main.ts info
-        echo "  - loaded: $(node -e "const t = require('fs').readFileSync(process.argv[1], 'utf8');  // the JSON, after any loader line
-          const b = JSON.parse(t.slice(t.indexOf('{'), t.lastIndexOf('}') + 1)).binary; console.log(b.variant, b.path, JSON.stringify(b.skipped))" "$out/variant-info.log" 2>&1)" >> "$summary"
-        run_phase variant-test "${vitest[@]}" run test/capabilities.test.ts test/cuda/fisher-rao.test.ts test/cuda/logits-policy-loss.test.ts
+        # (the JSON follows any loader line; variant-test runs the variant picked here)
+        node -e "const t = require('fs').readFileSync(process.argv[1], 'utf8');
+          const b = JSON.parse(t.slice(t.indexOf('{'), t.lastIndexOf('}') + 1)).binary;
+          require('fs').writeFileSync(process.argv[2], b.variant);
+          console.log('  - loaded: ' + b.variant + ' ' + b.path + ' ' + JSON.stringify(b.skipped))" \
+          "$out/variant-info.log" "$out/variant.chosen" >> "$summary" 2>&1
+      fi
+      ;;
+    variant-test)
+      chosen=$(cat "$out/variant.chosen" 2>/dev/null)
+      if [[ -z $chosen || $chosen == local ]]; then
+        echo "- **variant-test**: not run: the variant phase picked no prebuilt binary (${chosen:-none})" >> "$summary"
+      else
+        run_phase variant-test env DYCO_RL_VARIANT="$chosen" "${vitest[@]}" run test/capabilities.test.ts test/cuda/fisher-rao.test.ts test/cuda/logits-policy-loss.test.ts
+        echo "  - on the prebuilt variant $chosen (DYCO_RL_VARIANT)" >> "$summary"
         test_counts "$out/variant-test.log" >> "$summary"
       fi
       ;;
@@ -154,6 +199,7 @@ for phase in "${phases[@]}"; do
       ;;
     bench)
       ensure_built
+      [[ $background_builds == *" baseline-build "* ]] && await_background baseline-build
       run_phase bench "${tsx[@]}" bench/cuda.ts --require --out "$results/bench-cuda.json"
       bench_markdown "$results/bench-cuda.json"
       ;;
@@ -168,11 +214,8 @@ for phase in "${phases[@]}"; do
       # The LibTorch runner against the machine's CUDA LibTorch (PyTorch's), which the kernel build
       # leaves out: its tests run on CUDA there ('auto'), trainStep through the CUDA logits kernel.
       ensure_built
-      if [[ -n $runner_build_pid ]]; then
-        t0=$SECONDS
-        wait "$runner_build_pid"
-        rc=$?
-        echo "- **runner-build**: rc $rc, in the background from $runner_build_t0 s (waited $((SECONDS - t0)) s for it here)" >> "$summary"
+      if [[ $background_builds == *" runner-build "* ]]; then
+        await_background runner-build
       else
         run_phase runner-build bash -c build_runner
       fi
@@ -187,6 +230,9 @@ for phase in "${phases[@]}"; do
       echo "  - runner linkage: $(grep -c libcudart "$out/runner-linkage.log") libcudart NEEDED entries, $(grep -cE ' U (cuda|__cuda)' "$out/runner-linkage.log") undefined cuda symbols (runner-linkage.log)" >> "$summary"
       run_phase runner-test "${vitest[@]}" run test/policy.test.ts test/trainer.test.ts
       test_counts "$out/runner-test.log" >> "$summary"
+      ;;
+    runner-bench)
+      [[ -f build/Release/dyco_runner.node ]] || run_one runner
       run_phase runner-bench "${tsx[@]}" bench/runner.ts --quick --device cuda --out "$results/bench-runner.json"
       ;;
     memcheck | racecheck | synccheck | initcheck)
@@ -205,13 +251,39 @@ for phase in "${phases[@]}"; do
       test_counts "$out/suite.log" >> "$summary"
       ;;
     *)
-      echo "- unknown phase '$phase' (build, test, bench, logits, runner, memcheck, racecheck, suite, synccheck, initcheck)" >> "$summary"
+      echo "- unknown phase '$phase' (variant, build, test, bench, logits, runner, runner-bench, memcheck, racecheck, suite, synccheck, initcheck, variant-test; '+' joins phases that run at once)" >> "$summary"
       ;;
   esac
+}
+
+# The logs so far, packed again after every phase: what a call stopped early brings back.
+pack_logs() { tar -czf "$results/logs.tar.gz.part" -C "$out" . 2>/dev/null; mv -f "$results/logs.tar.gz.part" "$results/logs.tar.gz"; }
+
+# run_together PHASE...: the phases at once, each summarising into its own file, appended in order.
+run_together() {
+  local p pids=()
+  ensure_built  # (once, here, not in each of them)
+  for p in "$@"; do
+    (summary="$out/summary.$p.md"; : > "$summary"; run_one "$p") &
+    pids+=($!)
+  done
+  wait "${pids[@]}"
+  echo "- at the same time: $*" >> "$summary"
+  for p in "$@"; do cat "$out/summary.$p.md" >> "$summary"; done
+}
+
+for phase in "${phases[@]}"; do
+  if [[ $phase == *+* ]]; then
+    IFS=+ read -ra together <<< "$phase"
+    run_together "${together[@]}"
+  else
+    run_one "$phase"
+  fi
+  pack_logs
 done
 
 if grep -q '^kernel ' "$out/bench.log" 2>/dev/null; then
   { echo; echo '## GPU benchmark'; echo; echo '```'; sed -n '/^kernel /,/^JSON:/p' "$out/bench.log"; echo '```'; } >> "$summary"
 fi
-tar -czf "$results/logs.tar.gz" -C "$out" . && echo "- every log: logs.tar.gz ($(ls "$out" | wc -l) files)" >> "$summary"
+pack_logs && echo "- every log: logs.tar.gz ($(ls "$out" | wc -l) files)" >> "$summary"
 cat "$summary"
