@@ -11,7 +11,8 @@
 # its tests on CUDA) and variant-test at the same time: phases joined by '+' run concurrently, each
 # summarised on its own lines, since a lease is short and the sanitizers are slow. Optional:
 # runner-bench (the runner's quick benchmark on CUDA: run it alone, its timings are worth nothing
-# beside the sanitizers), logits (issue 7 alone: the logitsPolicyLoss CUDA tests and its benchmark
+# beside the sanitizers), profile (Nsight Compute on the kernels that miss a bandwidth goal; see
+# its case below), logits (issue 7 alone: the logitsPolicyLoss CUDA tests and its benchmark
 # cases, so one call checks them), suite (the whole suite with DYCO_RL_DEVICE=cuda), synccheck,
 # initcheck. variant: which prebuilt CUDA variant the loader itself picks, as an installed package
 # gets it (there is no npm here to pack and install it): it needs prebuilds/ carried (built where
@@ -240,10 +241,34 @@ run_one() {
       extra=()
       [[ $phase == racecheck ]] && extra=(--racecheck-report analysis)
       rm -f "$out/$phase".*.log
-      run_phase "$phase" "${sanitizer[@]}" --tool "$phase" "${extra[@]}" --log-file "$out/$phase.%p.log" \
-        "${vitest[@]}" run test/cuda --pool=forks
+      # (DYCO_RL_UNDER_SANITIZER: the test that makes an allocation fail on purpose stays out)
+      run_phase "$phase" env DYCO_RL_UNDER_SANITIZER=1 "${sanitizer[@]}" --tool "$phase" "${extra[@]}" \
+        --log-file "$out/$phase.%p.log" "${vitest[@]}" run test/cuda --pool=forks
       test_counts "$out/$phase.log" >> "$summary"
       sanitizer_lines "$out/$phase".*.log >> "$summary" 2>/dev/null || echo "  - no sanitizer summary found" >> "$summary"
+      ;;
+    profile)
+      # Nsight Compute on the cases that miss their bandwidth goal, and on float32 FR adjacent (which
+      # meets it) to compare with: the benchmark runs one case with one rep, and the first launch of
+      # the kernel (its check against the CPU) is profiled. Per case: profile.<n>.log; all of them
+      # come back in $OUT/profile.txt too. Cases: GPU_CHECK_PROFILE, "filter|kernel regex;…".
+      ensure_built
+      local cases=${GPU_CHECK_PROFILE:-"attentionStats 64×4096×1024 float32|AttentionStatsKernel;attentionStats 64×512×1024 bfloat16|AttentionStatsKernel;fisherRaoAdjacent 64×4096×1024 bfloat16|FisherRaoAdjacentKernel;fisherRaoAdjacent 64×4096×1024 float32|FisherRaoAdjacentKernel"}
+      local n=0 item filter kernel
+      IFS=';' read -ra items <<< "$cases"
+      : > "$results/profile.txt"
+      for item in "${items[@]}"; do
+        n=$((n + 1))
+        filter=${item%%|*}
+        kernel=${item#*|}
+        run_phase "profile.$n" ncu --clock-control none --target-processes all -k "regex:$kernel" --launch-count 1 \
+          --section SpeedOfLight --section LaunchStats --section Occupancy --section WarpStateStats \
+          --section SchedulerStats --section ComputeWorkloadAnalysis --section MemoryWorkloadAnalysis \
+          --section InstructionStats --section SourceCounters \
+          "${tsx[@]}" bench/cuda.ts --require --reps 1 --filter "$filter" --out "$out/profile.$n.json"
+        echo "  - $filter ($kernel)" >> "$summary"
+        { echo "=== $filter ($kernel)"; grep -av '^\[' "$out/profile.$n.log"; } >> "$results/profile.txt"
+      done
       ;;
     suite)
       ensure_built
@@ -251,7 +276,7 @@ run_one() {
       test_counts "$out/suite.log" >> "$summary"
       ;;
     *)
-      echo "- unknown phase '$phase' (variant, build, test, bench, logits, runner, runner-bench, memcheck, racecheck, suite, synccheck, initcheck, variant-test; '+' joins phases that run at once)" >> "$summary"
+      echo "- unknown phase '$phase' (variant, build, test, bench, profile, logits, runner, runner-bench, memcheck, racecheck, suite, synccheck, initcheck, variant-test; '+' joins phases that run at once)" >> "$summary"
       ;;
   esac
 }

@@ -16,6 +16,13 @@ const caps = capabilities();
 /** A CUDA device can be used by the addon on this machine. */
 export const cudaAvailable: boolean = caps.cuda;
 
+/**
+ * Set by scripts/gpu-check.sh in its compute-sanitizer phases. A test that provokes a CUDA API error
+ * on purpose (an allocation that must fail) would count among the sanitizer's errors, so such a
+ * test runs in the plain CUDA test run only.
+ */
+export const underComputeSanitizer: boolean = process.env.DYCO_RL_UNDER_SANITIZER === '1';
+
 /** Why the CUDA tests are skipped here ('' when they run). */
 export const cudaSkipReason: string = caps.cuda ? '' : `no usable CUDA device: ${caps.cudaReason ?? 'no reason reported'}`;
 
