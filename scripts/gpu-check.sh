@@ -12,7 +12,8 @@
 # summarised on its own lines, since a lease is short and the sanitizers are slow. Optional:
 # runner-bench (the runner's quick benchmark on CUDA: run it alone, its timings are worth nothing
 # beside the sanitizers), profile (Nsight Compute on the kernels that miss a bandwidth goal; see
-# its case below), logits (issue 7 alone: the logitsPolicyLoss CUDA tests and its benchmark
+# its case below), variants (A/B of kernel builds carried in .exp/; see its case below), logits
+# (issue 7 alone: the logitsPolicyLoss CUDA tests and its benchmark
 # cases, so one call checks them), suite (the whole suite with DYCO_RL_DEVICE=cuda), synccheck,
 # initcheck. variant: which prebuilt CUDA variant the loader itself picks, as an installed package
 # gets it (there is no npm here to pack and install it): it needs prebuilds/ carried (built where
@@ -27,7 +28,8 @@
 # holds only summary.md, capabilities.json, logs.tar.gz and the benchmarks' JSON. The phases share
 # one time budget (GPU_CHECK_SECONDS, default 560: the device tool stops a command at 600 s), so a
 # slow sanitizer run is cut short rather than the whole call; run the phases left in a second call.
-# The commit measured: git if the tree has it, else .device/commit (write it when packing .device).
+# The commit measured: .device/commit when there (write it when packing .device: the device tool's
+# copy of the tree can hold a .git of an older commit than its files), else git.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 results=${OUT:-/tmp/gpu-check}
@@ -38,7 +40,7 @@ summary="$results/summary.md"
 phases=("$@")
 ((${#phases[@]})) || phases=(variant build test bench memcheck+racecheck+runner+variant-test)
 
-export DYCO_RL_COMMIT=${DYCO_RL_COMMIT:-$(git rev-parse --short HEAD 2>/dev/null || cat .device/commit 2>/dev/null || echo unknown)}
+export DYCO_RL_COMMIT=${DYCO_RL_COMMIT:-$(cat .device/commit 2>/dev/null || git rev-parse --short HEAD 2>/dev/null || echo unknown)}
 vitest=(node node_modules/vitest/vitest.mjs)
 tsx=(node node_modules/tsx/dist/cli.mjs)  # (called through node, as vitest is: nothing relies on PATH)
 sanitizer=(compute-sanitizer --target-processes all --error-exitcode 99)
@@ -270,13 +272,41 @@ run_one() {
         { echo "=== $filter ($kernel)"; grep -av '^\[' "$out/profile.$n.log"; } >> "$results/profile.txt"
       done
       ;;
+    variants)
+      # A/B of kernel builds made on another machine (nvcc there is the same 13.0; the prebuilt
+      # variant shows such binaries run here): each $GPU_CHECK_VARIANTS/<name>.node[.xz] (default
+      # .exp/, carried) is loaded through DYCO_RL_BINARY, checked by the CUDA suites named in
+      # GPU_CHECK_VARIANT_TESTS, and benchmarked on the cases of each filter in
+      # GPU_CHECK_VARIANT_FILTERS (';'-separated); each run's table goes into the summary. No
+      # local build is needed.
+      local dir=${GPU_CHECK_VARIANTS:-.exp} file name binary k filter
+      local -a filters tests
+      IFS=';' read -ra filters <<< "${GPU_CHECK_VARIANT_FILTERS:-attentionStats;fisherRaoAdjacent 64×}"
+      read -ra tests <<< "${GPU_CHECK_VARIANT_TESTS:-test/cuda/attention-stats.test.ts test/cuda/fisher-rao.test.ts}"
+      for file in "$dir"/*.node.xz "$dir"/*.node; do
+        [[ -f $file ]] || continue
+        name=$(basename "$file")
+        name=${name%%.node*}
+        binary=$out/variant-$name.node
+        if [[ $file == *.xz ]]; then xz -dc "$file" > "$binary"; else cp "$file" "$binary"; fi
+        run_phase "variant-$name-test" env DYCO_RL_BINARY="$binary" "${vitest[@]}" run "${tests[@]}"
+        test_counts "$out/variant-$name-test.log" >> "$summary"
+        k=0
+        for filter in "${filters[@]}"; do
+          k=$((k + 1))
+          run_phase "variant-$name-bench-$k" env DYCO_RL_BINARY="$binary" "${tsx[@]}" bench/cuda.ts --require \
+            --filter "$filter" --out "$out/variant-$name-bench-$k.json"
+          { echo '```'; sed -n '/^kernel /,/^moved/p' "$out/variant-$name-bench-$k.log" | grep -v '^moved'; echo '```'; } >> "$summary"
+        done
+      done
+      ;;
     suite)
       ensure_built
       run_phase suite env DYCO_RL_DEVICE=cuda "${vitest[@]}" run
       test_counts "$out/suite.log" >> "$summary"
       ;;
     *)
-      echo "- unknown phase '$phase' (variant, build, test, bench, profile, logits, runner, runner-bench, memcheck, racecheck, suite, synccheck, initcheck, variant-test; '+' joins phases that run at once)" >> "$summary"
+      echo "- unknown phase '$phase' (variant, build, test, bench, profile, variants, logits, runner, runner-bench, memcheck, racecheck, suite, synccheck, initcheck, variant-test; '+' joins phases that run at once)" >> "$summary"
       ;;
   esac
 }

@@ -241,13 +241,13 @@ __global__ void __launch_bounds__(kBlockThreads)
           other.rLo = __shfl_xor_sync(0xffffffffu, mine.rLo, 1);
           other.sqrtR = __shfl_xor_sync(0xffffffffu, mine.sqrtR, 1);
           other.inverseMass = __shfl_xor_sync(0xffffffffu, mine.inverseMass, 1);
-          const RatioForm fv = odd ? other : mine;
-          const RatioForm ft = odd ? mine : other;
+          const RatioForm fv = SelectForm(odd, other, mine);
+          const RatioForm ft = SelectForm(odd, mine, other);
           VisitKeys<T, N, kCache, TeamT::kSize>(prev, cur, labels, modality, prevRow, row, m, m, lane,
               [&](std::size_t k0, const typename C::Raw& rawP, const typename C::Raw& rawC, const LabelBits& l, bool whole) {
                 if (whole && (l.template PureVision<N>() || l.template PureText<N>())) {
                   const bool vision = l.template PureVision<N>();
-                  const float s = RatioChunkSum<T, N>(rawP, rawC, vision ? fv : ft);
+                  const float s = RatioChunkSum<T, N>(rawP, rawC, SelectForm(vision, fv, ft));
                   d2[0] += vision ? s : 0.0f;
                   d2[1] += vision ? 0.0f : s;
                 } else if (l.vision | l.text) {
@@ -260,7 +260,7 @@ __global__ void __launch_bounds__(kBlockThreads)
                   float sv = 0.0f, st = 0.0f;
 #pragma unroll
                   for (int e = 0; e < N; ++e) {
-                    const float term = RatioTerm(vp[e], vc[e], l.Vision(e) ? fv : ft);
+                    const float term = RatioTerm(vp[e], vc[e], SelectForm(l.Vision(e), fv, ft));
                     const float tv = in.Vision(e) ? term : 0.0f;
                     const float tt = in.Text(e) ? term : 0.0f;
                     sv = __fmaf_rn(tv, tv, sv);

@@ -54,6 +54,18 @@ struct RatioForm {
   double inverseMass;  // 1 / Mp
 };
 
+// One of two forms, chosen field by field: `c ? a : b` on the structs, passed on by reference, made
+// the compiler keep both in local memory and load the chosen one's fields through an address on
+// every chunk (attentionStats' 48-byte stack frame; seen in ptxas -v).
+__device__ __forceinline__ RatioForm SelectForm(bool c, const RatioForm& a, const RatioForm& b) {
+  RatioForm f;
+  f.rHi = c ? a.rHi : b.rHi;
+  f.rLo = c ? a.rLo : b.rLo;
+  f.sqrtR = c ? a.sqrtR : b.sqrtR;
+  f.inverseMass = c ? a.inverseMass : b.inverseMass;
+  return f;
+}
+
 __device__ __forceinline__ bool RatioFormApplies(double massP, double massQ) {
   return massP >= 0x1p-32 && massP <= 0x1p32 && massQ >= 0x1p-32 && massQ <= 0x1p32;
 }
