@@ -175,8 +175,8 @@ export interface TrainStepOptions {
   /**
    * How the loss is computed and differentiated (the results agree to float32 rounding):
    * `'logits'` (default): the logits-level kernel ({@link logitsPolicyLoss}) as the autograd node
-   * on the output projection, so no log-softmax over the vocabulary is materialised (on CUDA, until
-   * that kernel has a CUDA version, it runs `'fused'`'s computation);
+   * on the output projection, so no log-softmax over the vocabulary is materialised (on CUDA
+   * tensors, the kernel's CUDA version, when the runner was built against a CUDA LibTorch);
    * `'fused'`: LibTorch's log_softmax and gather, then {@link policyLoss} as the autograd node.
    */
   implementation?: 'logits' | 'fused';

@@ -215,7 +215,8 @@ run_one() {
       ;;
     runner)
       # The LibTorch runner against the machine's CUDA LibTorch (PyTorch's), which the kernel build
-      # leaves out: its tests run on CUDA there ('auto'), trainStep through the CUDA logits kernel.
+      # leaves out: its tests, whose 'Policy on CUDA' block checks trainStep's gradients through the
+      # CUDA logits kernel there (the rest of them run on the CPU).
       ensure_built
       if [[ $background_builds == *" runner-build "* ]]; then
         await_background runner-build

@@ -350,6 +350,54 @@ describeTorch('Policy (LibTorch runner, CPU)', () => {
   });
 });
 
+// On a GPU machine (a CUDA LibTorch that sees a device): the runner's default loss path on CUDA
+// tensors is the CUDA logits kernel as the autograd node (native/runner/logits_policy_loss_autograd.cpp),
+// checked against LibTorch autograd through the reference loss on the same device.
+const torchCuda = torch.available && torch.cuda;
+if (torch.available && !torch.cuda) console.warn(`[skip] Policy on CUDA: LibTorch ${torch.version ?? ''} sees no CUDA device`);
+describe.skipIf(!torchCuda)('Policy on CUDA (the CUDA logits kernel as the autograd node)', () => {
+  const rng = new Rng(20261204);
+  const request = { images: makeImages(rng, 3), prompts: makePrompts(rng, 3), groupSize: 2, maxNewTokens: 12, eosId, temperature: 1 };
+
+  for (const [vocabSize, temperature, losses] of [
+    [testConfig.vocabSize, 1, [{ algorithm: 'grpo' }, { algorithm: 'dapo' }, { algorithm: 'gspo' }, { algorithm: 'sapo' }]],
+    [3000, 0.7, [{ algorithm: 'bnpo' }, { algorithm: 'grpo', delta: 1.5, epsLow: 0.1, epsHigh: 0.1 }]],
+  ] as [number, number, PolicyLossConfig[]][]) {
+    it(`gradients through 'logits' and 'fused' equal the reference's: vocabulary ${vocabSize}, temperature ${temperature}`, async () => {
+      const policy = await Policy.create({ ...testConfig, vocabSize }, { device: 'cuda', seed: 31 });
+      expect(policy.info().device).toMatch(/^cuda/);
+      const r = await policy.generate({ ...request, temperature });
+      const local = new Rng(7);
+      const oldLogp = r.logprobs.map((v) => v + (local.uniform() - 0.5) * 0.6);
+      const refLogp = r.logprobs.map((v) => v + (local.uniform() - 0.5) * 0.4);
+      for (const loss of losses) {
+        const perToken = loss.algorithm !== 'gspo' && loss.algorithm !== 'sapo';
+        const advantages = Float32Array.from({ length: perToken ? r.batch * r.steps : r.batch }, () => local.range(-1.5, 1.5));
+        const options = { advantages, oldLogp, refLogp, loss };
+        const reference = await policy.gradients(r, { ...options, implementation: 'reference' });
+        for (const implementation of ['logits', 'fused'] as const)
+          expectGradientsClose(await policy.gradients(r, { ...options, implementation }), reference, `cuda ${implementation} ${JSON.stringify(loss)}`);
+      }
+      await policy.dispose();
+    });
+  }
+
+  it("trainStep through 'logits' and through 'fused' takes the same step on CUDA (weights abs 1e-6 + rel 1e-4)", async () => {
+    const a = await Policy.create(testConfig, { device: 'cuda', seed: 17, learningRate: 1e-3 });
+    const b = await Policy.create(testConfig, { device: 'cuda', seed: 17, learningRate: 1e-3 });
+    const r = await a.generate(request);
+    const advantages = Float32Array.from({ length: r.batch }, (_, k) => (k % 3) - 1);
+    const ref = await a.logprobs(r, { model: 'reference' });
+    const sa = await a.trainStep(r, { advantages, oldLogp: r.logprobs, refLogp: ref, implementation: 'logits' });
+    const sb = await b.trainStep(r, { advantages, oldLogp: r.logprobs, refLogp: ref, implementation: 'fused' });
+    expect(sa.loss).toBeCloseTo(sb.loss, 6);
+    expect(sa.gradNorm).toBeCloseTo(sb.gradNorm, 5);
+    const [wa, wb] = [await exportWeights(a), await exportWeights(b)];
+    for (const [name, w] of wa) expectAllClose(w, wb.get(name)!, { abs: 1e-6, rel: 1e-4 }, name);
+    await Promise.all([a.dispose(), b.dispose()]);
+  });
+});
+
 /** Parameter gradients within abs 1e-6 + 1e-4·(largest |g| of the tensor) + rel 1e-3 of the reference's; losses to 5 digits. */
 function expectGradientsClose(got: GradientsResult, reference: GradientsResult, label: string): void {
   expect(got.loss, `${label} loss`).toBeCloseTo(reference.loss, 5);
