@@ -1,3 +1,5 @@
+// (first: LibTorch on one thread before the runner loads; see the helper)
+import './helpers/single-thread-torch.js';
 import { describe, expect, it } from 'vitest';
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
