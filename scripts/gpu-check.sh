@@ -280,7 +280,7 @@ run_one() {
       # GPU_CHECK_VARIANT_TESTS, and benchmarked on the cases of each filter in
       # GPU_CHECK_VARIANT_FILTERS (';'-separated); each run's table goes into the summary. No
       # local build is needed.
-      local dir=${GPU_CHECK_VARIANTS:-.exp} file name binary k filter
+      local dir=${GPU_CHECK_VARIANTS:-.exp} file name binary k filter table
       local -a filters tests
       IFS=';' read -ra filters <<< "${GPU_CHECK_VARIANT_FILTERS:-attentionStats;fisherRaoAdjacent 64×}"
       read -ra tests <<< "${GPU_CHECK_VARIANT_TESTS:-test/cuda/attention-stats.test.ts test/cuda/fisher-rao.test.ts}"
@@ -297,7 +297,12 @@ run_one() {
           k=$((k + 1))
           run_phase "variant-$name-bench-$k" env DYCO_RL_BINARY="$binary" "${tsx[@]}" bench/cuda.ts --require \
             --filter "$filter" --out "$out/variant-$name-bench-$k.json"
-          { echo '```'; sed -n '/^kernel /,/^moved/p' "$out/variant-$name-bench-$k.log" | grep -v '^moved'; echo '```'; } >> "$summary"
+          table=$(sed -n '/^kernel /,/^moved/p' "$out/variant-$name-bench-$k.log" | grep -v '^moved')
+          if [[ -n $table ]]; then
+            printf '```\n%s\n```\n' "$table" >> "$summary"
+          else
+            echo "  - $(tail -1 "$out/variant-$name-bench-$k.log")" >> "$summary"
+          fi
         done
       done
       ;;

@@ -159,8 +159,17 @@ __device__ bool CheckRegionKeys(const T* row, std::size_t length, const std::uin
   return TeamT::Any(found);
 }
 
+// Blocks a multiprocessor must be able to hold, which sets ptxas's register budget (65536 / (256·n)
+// a thread). At 1 the float32 warp kernel takes 197 registers and spills nothing, but only one block
+// (8 warps) fits on a multiprocessor, which Nsight Compute showed idle on 70% of its cycles on an
+// H200; at 2 (128 registers) ptxas spills 388 bytes a thread (float32). Which is faster is the GPU
+// benchmark's to say: scripts/build-variants.sh builds both for scripts/gpu-check.sh's variants phase.
+#ifndef DYCO_ATTENTION_MIN_BLOCKS
+#define DYCO_ATTENTION_MIN_BLOCKS 1
+#endif
+
 template <typename T, int N, int kTeamWarps, int kCache>
-__global__ void __launch_bounds__(kBlockThreads)
+__global__ void __launch_bounds__(kBlockThreads, DYCO_ATTENTION_MIN_BLOCKS)
     AttentionStatsKernel(const T* __restrict__ attn, std::size_t batch, std::size_t steps, std::size_t keys,
                          const std::uint8_t* __restrict__ modality, const std::int32_t* __restrict__ lengths,
                          AttentionStatsOutputs out, FailureKey* failures, std::size_t runLength) {

@@ -63,9 +63,15 @@ __device__ __forceinline__ RowMasses SumRow(const typename Chunk<T, N>::Raw (&re
   return r;
 }
 
+// Two blocks per multiprocessor (≤ 128 registers a thread): twice the loads in flight of one. At 3
+// (≤ 80) ptxas spills (190 bytes a thread in bfloat16); scripts/build-variants.sh builds that for an
+// A/B on the GPU (bfloat16 rows ran at 25% occupancy and 60% of the copy bandwidth on an H200).
+#ifndef DYCO_ADJACENT_MIN_BLOCKS
+#define DYCO_ADJACENT_MIN_BLOCKS 2
+#endif
+
 template <typename T, int N, int kTeamWarps, int kCache>
-// Two blocks per multiprocessor (≤ 128 registers a thread): twice the loads in flight of one.
-__global__ void __launch_bounds__(kBlockThreads, 2)
+__global__ void __launch_bounds__(kBlockThreads, DYCO_ADJACENT_MIN_BLOCKS)
     FisherRaoAdjacentKernel(const T* __restrict__ x, std::size_t batch, std::size_t steps, std::size_t width,
                             const std::int32_t* __restrict__ lengths, float* __restrict__ out, FailureKey* failures,
                             std::size_t runLength) {
