@@ -185,19 +185,7 @@ describeTorch('Policy (LibTorch runner, CPU)', () => {
   });
 
   it("trainStep through 'logits' and through 'fused' takes the same step (weights abs 1e-6 + rel 1e-4)", async () => {
-    const a = await Policy.create(testConfig, { device: 'cpu', seed: 17, learningRate: 1e-3 });
-    const b = await Policy.create(testConfig, { device: 'cpu', seed: 17, learningRate: 1e-3 });
-    const r = await a.generate(request);
-    const advantages = Float32Array.from({ length: r.batch }, (_, k) => (k % 3) - 1);
-    const ref = await a.logprobs(r, { model: 'reference' });
-    const sa = await a.trainStep(r, { advantages, oldLogp: r.logprobs, refLogp: ref, implementation: 'logits' });
-    const sb = await b.trainStep(r, { advantages, oldLogp: r.logprobs, refLogp: ref, implementation: 'fused' });
-    expect(sa.loss).toBeCloseTo(sb.loss, 6);
-    expect(sa.kl).toBeCloseTo(sb.kl, 6);
-    expect(sa.gradNorm).toBeCloseTo(sb.gradNorm, 5);
-    const [wa, wb] = [await exportWeights(a), await exportWeights(b)];
-    for (const [name, w] of wa) expectAllClose(w, wb.get(name)!, { abs: 1e-6, rel: 1e-4 }, name);
-    await Promise.all([a.dispose(), b.dispose()]);
+    await expectSameStepThroughBothNodes('cpu', request);
   });
 
   it('trainStep applies clipped AdamW to those gradients (first step: Δp = −lr·g/(|g|+ε))', async () => {
@@ -383,18 +371,7 @@ describe.skipIf(!torchCuda)('Policy on CUDA (the CUDA logits kernel as the autog
   }
 
   it("trainStep through 'logits' and through 'fused' takes the same step on CUDA (weights abs 1e-6 + rel 1e-4)", async () => {
-    const a = await Policy.create(testConfig, { device: 'cuda', seed: 17, learningRate: 1e-3 });
-    const b = await Policy.create(testConfig, { device: 'cuda', seed: 17, learningRate: 1e-3 });
-    const r = await a.generate(request);
-    const advantages = Float32Array.from({ length: r.batch }, (_, k) => (k % 3) - 1);
-    const ref = await a.logprobs(r, { model: 'reference' });
-    const sa = await a.trainStep(r, { advantages, oldLogp: r.logprobs, refLogp: ref, implementation: 'logits' });
-    const sb = await b.trainStep(r, { advantages, oldLogp: r.logprobs, refLogp: ref, implementation: 'fused' });
-    expect(sa.loss).toBeCloseTo(sb.loss, 6);
-    expect(sa.gradNorm).toBeCloseTo(sb.gradNorm, 5);
-    const [wa, wb] = [await exportWeights(a), await exportWeights(b)];
-    for (const [name, w] of wa) expectAllClose(w, wb.get(name)!, { abs: 1e-6, rel: 1e-4 }, name);
-    await Promise.all([a.dispose(), b.dispose()]);
+    await expectSameStepThroughBothNodes('cuda', request);
   });
 });
 
@@ -413,6 +390,27 @@ function expectGradientsClose(got: GradientsResult, reference: GradientsResult, 
     expect(report.ok, `${label} ${name}: worst index ${report.index}: ${report.got} vs ${report.expected}`).toBe(true);
   }
   expect(total).toBeGreaterThan(0);
+}
+
+/**
+ * Two policies from one seed on `device`, one trainStep each on the same rollout, through the logits
+ * kernel node ('logits') and through log_softmax + the log-prob kernel node ('fused'): the same
+ * loss, KL and gradient norm, and weights within abs 1e-6 + rel 1e-4.
+ */
+async function expectSameStepThroughBothNodes(device: 'cpu' | 'cuda', request: Parameters<Policy['generate']>[0]): Promise<void> {
+  const a = await Policy.create(testConfig, { device, seed: 17, learningRate: 1e-3 });
+  const b = await Policy.create(testConfig, { device, seed: 17, learningRate: 1e-3 });
+  const r = await a.generate(request);
+  const advantages = Float32Array.from({ length: r.batch }, (_, k) => (k % 3) - 1);
+  const ref = await a.logprobs(r, { model: 'reference' });
+  const sa = await a.trainStep(r, { advantages, oldLogp: r.logprobs, refLogp: ref, implementation: 'logits' });
+  const sb = await b.trainStep(r, { advantages, oldLogp: r.logprobs, refLogp: ref, implementation: 'fused' });
+  expect(sa.loss).toBeCloseTo(sb.loss, 6);
+  expect(sa.kl).toBeCloseTo(sb.kl, 6);
+  expect(sa.gradNorm).toBeCloseTo(sb.gradNorm, 5);
+  const [wa, wb] = [await exportWeights(a), await exportWeights(b)];
+  for (const [name, w] of wa) expectAllClose(w, wb.get(name)!, { abs: 1e-6, rel: 1e-4 }, `${device} ${name}`);
+  await Promise.all([a.dispose(), b.dispose()]);
 }
 
 async function exportWeights(policy: Policy): Promise<Map<string, Float32Array>> {
