@@ -8,7 +8,7 @@
 # that it cannot stop the rest, followed by the LibTorch runner against the machine's CUDA LibTorch),
 # test (vitest run test/cuda), bench (the GPU benchmark, JSON included; it waits for the baseline),
 # then memcheck, racecheck (compute-sanitizer over test/cuda), runner (waits for the runner's build;
-# its tests on CUDA) and variant-test at the same time: phases joined by '+' run concurrently, each
+# then its tests, the "Policy on CUDA" ones on the GPU) and variant-test at the same time: phases joined by '+' run concurrently, each
 # summarised on its own lines, since a lease is short and the sanitizers are slow. Optional:
 # runner-bench (the runner's quick benchmark on CUDA: run it alone, its timings are worth nothing
 # beside the sanitizers), profile (Nsight Compute on the kernels that miss a bandwidth goal; see
