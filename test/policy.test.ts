@@ -149,15 +149,7 @@ describeTorch('Policy (LibTorch runner, CPU)', () => {
   for (const loss of algorithms) {
     it(`trainStep's gradients (logits kernel node, and log-prob kernel node) equal LibTorch autograd through the reference loss: ${JSON.stringify(loss)}`, async () => {
       const r = await policy.generate(request);
-      const local = new Rng(99);
-      // Perturbed old and reference log-probs: ratios away from 1 (some clipped), a non-zero KL.
-      const oldLogp = r.logprobs.map((v) => v + (local.uniform() - 0.5) * 0.6);
-      const refLogp = r.logprobs.map((v) => v + (local.uniform() - 0.5) * 0.4);
-      const perToken = loss.algorithm !== 'gspo' && loss.algorithm !== 'sapo';
-      const advantages = perToken
-        ? Float32Array.from({ length: r.batch * r.steps }, () => local.range(-1.5, 1.5))
-        : Float32Array.from({ length: r.batch }, () => local.range(-1.5, 1.5));
-      const options = { advantages, oldLogp, refLogp, loss };
+      const options = perturbedLossOptions(r, loss, new Rng(99));
       const reference = await policy.gradients(r, { ...options, implementation: 'reference' });
       const byDefault = await policy.gradients(r, options);
       for (const implementation of ['logits', 'fused'] as const) {
@@ -356,12 +348,8 @@ describe.skipIf(!torchCuda)('Policy on CUDA (the CUDA logits kernel as the autog
       expect(policy.info().device).toMatch(/^cuda/);
       const r = await policy.generate({ ...request, temperature });
       const local = new Rng(7);
-      const oldLogp = r.logprobs.map((v) => v + (local.uniform() - 0.5) * 0.6);
-      const refLogp = r.logprobs.map((v) => v + (local.uniform() - 0.5) * 0.4);
       for (const loss of losses) {
-        const perToken = loss.algorithm !== 'gspo' && loss.algorithm !== 'sapo';
-        const advantages = Float32Array.from({ length: perToken ? r.batch * r.steps : r.batch }, () => local.range(-1.5, 1.5));
-        const options = { advantages, oldLogp, refLogp, loss };
+        const options = perturbedLossOptions(r, loss, local);
         const reference = await policy.gradients(r, { ...options, implementation: 'reference' });
         for (const implementation of ['logits', 'fused'] as const)
           expectGradientsClose(await policy.gradients(r, { ...options, implementation }), reference, `cuda ${implementation} ${JSON.stringify(loss)}`);
@@ -374,6 +362,19 @@ describe.skipIf(!torchCuda)('Policy on CUDA (the CUDA logits kernel as the autog
     await expectSameStepThroughBothNodes('cuda', request);
   });
 });
+
+/**
+ * Loss inputs for a rollout: old and reference log-probs perturbed from the sampling ones (ratios
+ * away from 1, some clipped, a non-zero KL) and random advantages, per token, or per sequence for
+ * the algorithms that take only those (gspo, sapo).
+ */
+function perturbedLossOptions(r: Rollout, loss: PolicyLossConfig, rng: Rng) {
+  const oldLogp = r.logprobs.map((v) => v + (rng.uniform() - 0.5) * 0.6);
+  const refLogp = r.logprobs.map((v) => v + (rng.uniform() - 0.5) * 0.4);
+  const perToken = loss.algorithm !== 'gspo' && loss.algorithm !== 'sapo';
+  const advantages = Float32Array.from({ length: perToken ? r.batch * r.steps : r.batch }, () => rng.range(-1.5, 1.5));
+  return { advantages, oldLogp, refLogp, loss };
+}
 
 /** Parameter gradients within abs 1e-6 + 1e-4·(largest |g| of the tensor) + rel 1e-3 of the reference's; losses to 5 digits. */
 function expectGradientsClose(got: GradientsResult, reference: GradientsResult, label: string): void {
