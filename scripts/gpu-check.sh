@@ -258,6 +258,7 @@ run_one() {
       ensure_built
       local cases=${GPU_CHECK_PROFILE:-"attentionStats 64×4096×1024 float32|AttentionStatsKernel;attentionStats 64×512×1024 bfloat16|AttentionStatsKernel;fisherRaoAdjacent 64×4096×1024 bfloat16|FisherRaoAdjacentKernel;fisherRaoAdjacent 64×4096×1024 float32|FisherRaoAdjacentKernel"}
       local n=0 item filter kernel
+      local -a items
       IFS=';' read -ra items <<< "$cases"
       : > "$results/profile.txt"
       for item in "${items[@]}"; do
