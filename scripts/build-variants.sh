@@ -8,6 +8,8 @@
 #   bash scripts/build-variants.sh base 'attn2|-DDYCO_ATTENTION_MIN_BLOCKS=2' \
 #     'carry||140ad89^ native/cuda/fisher_rao_adjacent.cu'
 #
+# (the README's "Prepared as an A/B" table lists the variants waiting for a GPU)
+#
 # A variant is NAME[|CUDA_FLAGS[|REV [PATH...]]]: CUDA_FLAGS go on nvcc's command line
 # (CMAKE_CUDA_FLAGS; the kernels read DYCO_ATTENTION_MIN_BLOCKS and DYCO_ADJACENT_MIN_BLOCKS);
 # REV is a git revision whose PATHs (default: all of native/cuda/) replace the working tree's.
