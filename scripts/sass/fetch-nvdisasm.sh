@@ -2,7 +2,7 @@
 # Fetches a disassembler for scripts/sass/ on a machine whose CUDA toolkit ships none (nvcc 13.0
 # here has no nvdisasm): Debian's nvidia-cuda-toolkit 11.8 from bookworm's non-free component,
 # downloaded and unpacked under a scratch folder (default /tmp/dyco-nvdisasm) with a private apt
-# source list, so the system's sources and packages are left as they are. Prints the export lines
+# source list, so the system's sources and packages are left as they are. Prints the export line
 # for counts.py and disassemble.sh (the 11.8 disassembler needs the cubin's header retagged).
 #
 #   eval "$(bash scripts/sass/fetch-nvdisasm.sh)" && python3 scripts/sass/counts.py
