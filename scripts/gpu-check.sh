@@ -8,18 +8,18 @@
 # that it cannot stop the rest, followed by the LibTorch runner against the machine's CUDA LibTorch),
 # test (vitest run test/cuda), bench (the GPU benchmark, JSON included; it waits for the baseline),
 # then memcheck, racecheck (compute-sanitizer over test/cuda), runner (waits for the runner's build;
-# then its tests, the "Policy on CUDA" ones on the GPU) and variant-test at the same time: phases joined by '+' run concurrently, each
-# summarised on its own lines, since a lease is short and the sanitizers are slow. Optional:
-# runner-bench (the runner's quick benchmark on CUDA: run it alone, its timings are worth nothing
-# beside the sanitizers), profile (Nsight Compute on the kernels that miss a bandwidth goal; see
-# its case below), variants (A/B of kernel builds carried in .exp/; see its case below), logits
-# (issue 7 alone: the logitsPolicyLoss CUDA tests and its benchmark
-# cases, so one call checks them), suite (the whole suite with DYCO_RL_DEVICE=cuda), synccheck,
-# initcheck. variant: which prebuilt CUDA variant the loader itself picks, as an installed package
-# gets it (there is no npm here to pack and install it): it needs prebuilds/ carried (built where
-# the device tool runs with `DYCO_PREBUILD_CUDA_ARCHITECTURES=90-real npm run prebuild`) and no
-# local build yet, since a local build wins; so it comes first, and is passed over with a line
-# saying why otherwise. variant-test then runs a few CUDA suites on that prebuilt binary
+# then its tests, the "Policy on CUDA" ones on the GPU) and variant-test at the same time: phases
+# joined by '+' run concurrently, each summarised on its own lines, since a lease is short and the
+# sanitizers are slow. Optional: runner-bench (the runner's quick benchmark on CUDA: run it alone,
+# its timings are worth nothing beside the sanitizers), profile (Nsight Compute on the kernels that
+# miss a bandwidth goal; see its case below), variants (A/B of kernel builds carried in .exp/; see
+# its case below), logits (issue 7 alone: the logitsPolicyLoss CUDA tests and its benchmark cases,
+# so one call checks them), suite (the whole suite with DYCO_RL_DEVICE=cuda), synccheck, initcheck.
+# variant: which prebuilt CUDA variant the loader itself picks, as an installed package gets it
+# (there is no npm here to pack and install it): it needs prebuilds/ carried (built where the device
+# tool runs with `DYCO_PREBUILD_CUDA_ARCHITECTURES=90-real npm run prebuild`) and no local build
+# yet, since a local build wins; so it comes first, and is passed over with a line saying why
+# otherwise. variant-test then runs a few CUDA suites on that prebuilt binary
 # (DYCO_RL_VARIANT names it, so the local build made meanwhile does not win). Each phase logs to
 # <phase>.log and adds lines to $OUT/summary.md; a phase that fails does not stop the next.
 # The device tool brings back at most 8 files from $OUT, so the logs (one per phase, one per
@@ -283,13 +283,17 @@ run_one() {
       # local build is needed.
       local dir=${GPU_CHECK_VARIANTS:-.exp} file name binary k filter table
       local -a filters tests
+      # (unpacked outside the logs' folder: six ~16 MB binaries in logs.tar.gz would take it past
+      # what the device tool brings back, 16 MiB a file)
+      local unpacked
+      unpacked=$(mktemp -d /tmp/gpu-check-variants.XXXXXX)
       IFS=';' read -ra filters <<< "${GPU_CHECK_VARIANT_FILTERS:-attentionStats;fisherRaoAdjacent 64×}"
       read -ra tests <<< "${GPU_CHECK_VARIANT_TESTS:-test/cuda/attention-stats.test.ts test/cuda/fisher-rao.test.ts}"
       for file in "$dir"/*.node.xz "$dir"/*.node; do
         [[ -f $file ]] || continue
         name=$(basename "$file")
         name=${name%%.node*}
-        binary=$out/variant-$name.node
+        binary=$unpacked/$name.node
         if [[ $file == *.xz ]]; then xz -dc "$file" > "$binary"; else cp "$file" "$binary"; fi
         run_phase "variant-$name-test" env DYCO_RL_BINARY="$binary" "${vitest[@]}" run "${tests[@]}"
         test_counts "$out/variant-$name-test.log" >> "$summary"
@@ -305,7 +309,9 @@ run_one() {
             echo "  - $(tail -1 "$out/variant-$name-bench-$k.log")" >> "$summary"
           fi
         done
+        rm -f "$binary"
       done
+      rmdir "$unpacked"
       ;;
     suite)
       ensure_built
