@@ -64,8 +64,10 @@ __device__ __forceinline__ RowMasses SumRow(const typename Chunk<T, N>::Raw (&re
 }
 
 // Two blocks per multiprocessor (≤ 128 registers a thread): twice the loads in flight of one. At 3
-// (≤ 80) ptxas spills (190 bytes a thread in bfloat16); scripts/build-variants.sh builds that for an
-// A/B on the GPU (bfloat16 rows ran at 25% occupancy and 60% of the copy bandwidth on an H200).
+// (≤ 80) ptxas spills (sm_90, nvcc 13.0: up to 190 bytes of stores a thread in bfloat16, 490 in
+// float32). scripts/build-variants.sh can build that for an A/B on the GPU
+// ('adj3|-DDYCO_ADJACENT_MIN_BLOCKS=3'; not among the variants prepared so far): bfloat16 rows ran
+// at 25% occupancy and 60% of the copy bandwidth on an H200.
 #ifndef DYCO_ADJACENT_MIN_BLOCKS
 #define DYCO_ADJACENT_MIN_BLOCKS 2
 #endif
