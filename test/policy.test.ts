@@ -165,8 +165,7 @@ describeTorch('Policy (LibTorch runner, CPU)', () => {
     const r = await big.generate({ ...request, temperature: 0.7 });
     expect(r.temperature).toBe(0.7);
     const local = new Rng(5);
-    const oldLogp = r.logprobs.map((v) => v + (local.uniform() - 0.5) * 0.6);
-    const refLogp = r.logprobs.map((v) => v + (local.uniform() - 0.5) * 0.4);
+    const { oldLogp, refLogp } = perturbedLogps(r, local);
     for (const loss of [{ algorithm: 'dapo' }, { algorithm: 'gspo' }] as PolicyLossConfig[]) {
       const advantages = Float32Array.from({ length: r.batch }, () => local.range(-1.5, 1.5));
       const options = { advantages, oldLogp, refLogp, loss };
@@ -363,14 +362,19 @@ describe.skipIf(!torchCuda)('Policy on CUDA (the CUDA logits kernel as the autog
   });
 });
 
-/**
- * Loss inputs for a rollout: old and reference log-probs perturbed from the sampling ones (ratios
- * away from 1, some clipped, a non-zero KL) and random advantages, per token, or per sequence for
- * the algorithms that take only those (gspo, sapo).
- */
-function perturbedLossOptions(r: Rollout, loss: PolicyLossConfig, rng: Rng) {
+/** Old and reference log-probs perturbed from the sampling ones: ratios away from 1 (some clipped), a non-zero KL. */
+function perturbedLogps(r: Rollout, rng: Rng) {
   const oldLogp = r.logprobs.map((v) => v + (rng.uniform() - 0.5) * 0.6);
   const refLogp = r.logprobs.map((v) => v + (rng.uniform() - 0.5) * 0.4);
+  return { oldLogp, refLogp };
+}
+
+/**
+ * Loss inputs for a rollout: {@link perturbedLogps} and random advantages, per token, or per
+ * sequence for the algorithms that take only those (gspo, sapo).
+ */
+function perturbedLossOptions(r: Rollout, loss: PolicyLossConfig, rng: Rng) {
+  const { oldLogp, refLogp } = perturbedLogps(r, rng);
   const perToken = loss.algorithm !== 'gspo' && loss.algorithm !== 'sapo';
   const advantages = Float32Array.from({ length: perToken ? r.batch * r.steps : r.batch }, () => rng.range(-1.5, 1.5));
   return { advantages, oldLogp, refLogp, loss };
